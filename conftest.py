@@ -1,0 +1,31 @@
+"""Test set-up shared by every app: the database comes from DATABASE_URL (SQLite or PostgreSQL)."""
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+from django.conf import settings
+
+if TYPE_CHECKING:
+    from heatline.registry.tests.factories import Org
+
+
+@pytest.fixture(autouse=True)
+def _plain_settings(settings: pytest.FixtureRequest) -> Iterator[None]:
+    # Fast hashing and no lock-out in unit tests; the access-control tests switch axes back on.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+    settings.AXES_ENABLED = False  # type: ignore[attr-defined]
+    settings.LANGUAGE_CODE = "zh-hans"  # type: ignore[attr-defined]
+    yield
+
+
+def pytest_report_header() -> str:
+    return f"heatline database: {settings.DATABASES['default']['ENGINE']} {settings.DATABASES['default'].get('NAME')}"
+
+
+@pytest.fixture
+def org(db: None) -> "Org":
+    """A small utility (see heatline/registry/tests/factories.py): every role, two districts, a crew."""
+    from heatline.registry.tests.factories import org as build
+
+    return build()

@@ -1,0 +1,1 @@
+"""Heatline: the service-request system of a district-heating utility."""

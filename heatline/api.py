@@ -1,0 +1,114 @@
+"""The HTTP API (django-ninja): OpenAPI 3 at /api/v1/openapi.json, docs at /api/v1/docs.
+
+Auth: `Authorization: Bearer <token>` (`heatline apitoken USERNAME`) or the UI's session (with CSRF).
+Domain errors map to HTTP here, once: InvalidInput 422, ActionForbidden 403, NotVisible 404,
+TransitionNotAllowed/Conflict 409; a database that is down answers 503.
+"""
+
+import logging
+from typing import Any
+
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.security import HttpBearer, django_auth
+
+from heatline.core.errors import DomainError
+from heatline.registry.models import ApiToken, Staff
+
+log = logging.getLogger(__name__)
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Staff | None:
+        row = (
+            ApiToken.objects.select_related("staff")
+            .filter(digest=ApiToken.digest_of(token), is_active=True)
+            .first()
+        )
+        if row is None or not row.staff.is_active:
+            return None
+        now = timezone.now()
+        if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        request.user = row.staff
+        return row.staff
+
+
+AUTH: list[Any] = [BearerToken(), django_auth]
+
+api = NinjaAPI(
+    title="Heatline API",
+    version="1.0.0",
+    description="热线诉求系统接口 — the service-request API of a district-heating utility.",
+    urls_namespace="api",
+    auth=AUTH,
+)
+
+
+def current_staff(request: HttpRequest) -> Staff:
+    """The signed-in staff member (the auth classes have already refused anonymous callers)."""
+    user = getattr(request, "auth", None) or request.user
+    assert isinstance(user, Staff)
+    return user
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, error: DomainError) -> HttpResponse:
+    body: dict[str, Any] = {"detail": error.message, "code": error.code}
+    if error.field:
+        body["field"] = error.field
+    return api.create_response(request, body, status=error.status)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": _("输入无效"), "code": "invalid", "errors": error.errors}, status=422
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def auth_error(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": _("请先登录或提供有效令牌"), "code": "unauthorized"}, status=401
+    )
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_down(request: HttpRequest, error: DatabaseError) -> HttpResponse:
+    log.warning("database unavailable: %s", error)
+    response = api.create_response(
+        request, {"detail": _("数据库暂时不可用,请稍后重试"), "code": "unavailable"}, status=503
+    )
+    response["Retry-After"] = "5"
+    return response
+
+
+def _mount() -> None:
+    from heatline.incidents.api import router as incidents
+    from heatline.inspections.api import router as inspections
+    from heatline.integrations.api import router as integrations
+    from heatline.joint.api import router as joint
+    from heatline.proactive.api import router as proactive
+    from heatline.registry.api import router as registry
+    from heatline.reports.api import router as reports
+    from heatline.requests.api import router as requests
+    from heatline.training.api import router as training
+
+    api.add_router("/", registry)
+    api.add_router("/", requests)
+    api.add_router("/", proactive)
+    api.add_router("/", inspections)
+    api.add_router("/", joint)
+    api.add_router("/", incidents)
+    api.add_router("/", integrations)
+    api.add_router("/", reports)
+    api.add_router("/", training)
+
+
+_mount()

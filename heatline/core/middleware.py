@@ -1,0 +1,33 @@
+"""A database that is down answers 503 with a clear message, never a 500 with a stack trace."""
+
+import logging
+from collections.abc import Callable
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseUnavailableMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        message = str(exception).lower()
+        if "locked" in message and "database" in message:
+            text = _("系统繁忙,请稍后重试")
+        elif any(word in message for word in ("connect", "terminat", "closed", "shutdown", "server")):
+            text = _("数据库暂时不可用,请稍后重试")
+        else:
+            return None
+        log.warning("database unavailable: %s", exception)
+        response = JsonResponse({"detail": text, "code": "unavailable"}, status=503)
+        response["Retry-After"] = "5"
+        return response

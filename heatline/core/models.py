@@ -1,0 +1,95 @@
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class BaseModel(models.Model):
+    """Every table carries when it was created and last changed."""
+
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=False)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class HeatingSeason(BaseModel):
+    """采暖期: one row a season. `year` is the year the season starts (2026 = winter 2026/27)."""
+
+    year = models.PositiveSmallIntegerField(_("采暖年度"), unique=True, help_text=_("采暖期开始的年份"))
+    trial_start = models.DateField(_("试供热日"), null=True, blank=True)
+    first_heating_day = models.DateField(_("供热首日"))
+    last_day = models.DateField(_("停热日"))
+    extended_end = models.DateField(_("延长供热至"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("采暖期")
+        verbose_name_plural = _("采暖期")
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(last_day__gt=models.F("first_heating_day")),
+                name="season_ends_after_it_starts",
+                violation_error_message=_("停热日必须晚于供热首日"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}–{self.year + 1}"
+
+
+class WorkdayOverride(BaseModel):
+    """An administrator's word on one date; it wins over the chinese-calendar package."""
+
+    date = models.DateField(_("日期"), unique=True)
+    is_working_day = models.BooleanField(_("是否工作日"))
+    note = models.CharField(_("说明"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("工作日调整")
+        verbose_name_plural = _("工作日调整")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {'工作日' if self.is_working_day else '休息日'}"
+
+
+class RuleSetting(BaseModel):
+    """One admin-editable number of the rule book; the code holds the rule book's value as default."""
+
+    key = models.CharField(_("参数"), max_length=64, unique=True)
+    value = models.DecimalField(_("取值"), max_digits=12, decimal_places=3)
+    note = models.CharField(_("修改说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("规则参数")
+        verbose_name_plural = _("规则参数")
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.value}"
+
+
+class AuditEvent(models.Model):
+    """Append-only record of a change to anything that is not a request (requests keep their own events)."""
+
+    at = models.DateTimeField(_("时间"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    object_type = models.CharField(_("对象类型"), max_length=64)
+    object_id = models.CharField(_("对象编号"), max_length=64)
+    action = models.CharField(_("动作"), max_length=64)
+    note = models.TextField(_("说明"), blank=True)
+    extra: "models.JSONField[Any]" = models.JSONField(_("详情"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("审计事件")
+        verbose_name_plural = _("审计事件")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.object_type}#{self.object_id} {self.action}"

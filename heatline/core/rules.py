@@ -1,0 +1,63 @@
+"""The rule book's numbers in one configuration place (admin: 规则参数), with the rule book's values as defaults."""
+
+from decimal import Decimal
+from typing import Final
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from heatline.core.models import RuleSetting
+
+# key: (default, description). The description cites the rule.
+DEFAULTS: Final[dict[str, tuple[Decimal, Promise]]] = {
+    # 接诉即办 (chapter 3)
+    "intake_minutes": (Decimal(5), _("第六条.2 登记与分类时限(分钟)")),
+    "contact_minutes": (Decimal(30), _("第七条.2 常规诉求联系预约时限(分钟)")),
+    "repair_hours": (Decimal(48), _("第七条.2 报修类诉求处置时限(小时)")),
+    "arrival_minutes": (Decimal(60), _("第七条.2 紧急诉求抵达现场时限(分钟)")),
+    "report_hours": (Decimal(2), _("第七条.2 处置完成后反馈结果时限(小时)")),
+    "routine_report_hours": (Decimal(2), _("常规诉求处置完成后反馈热线时限(小时)")),
+    "callback_hours": (Decimal(24), _("第八条 反馈后回访时限(小时)")),
+    "warn_ratio": (Decimal("0.8"), _("时限预警比例(已用时长/总时长)")),
+    "callback_max_attempts": (Decimal(3), _("回访未接通判定次数")),
+    # 未诉先办 (chapter 2)
+    "room_temp_standard": (Decimal(20), _("第四条.3 室温标准(℃)")),
+    "remeasure_minutes": (Decimal(30), _("第四条.3 处理后复测时限(分钟)")),
+    "booking_days_before": (Decimal(1), _("第四条.2 上门前电话预约提前天数")),
+    "followup_call_days": (Decimal(3), _("第四条.3 上门后电话回访天数")),
+    "refund_half_below": (Decimal(20), _("黑龙江:日室温低于此值退半日热费(℃)")),
+    "refund_full_below": (Decimal(16), _("黑龙江:日室温低于此值退全日热费(℃)")),
+    "measure_excluded_from_hour": (Decimal(10), _("黑龙江:入户测温不计时段起(时)")),
+    "measure_excluded_to_hour": (Decimal(14), _("黑龙江:入户测温不计时段止(时)")),
+    "hazard_household_threshold": (Decimal(10), _("第五条 高风险区域同一采暖期投诉户数下限")),
+    "hazard_min_seasons": (Decimal(2), _("第五条 管道堵塞/设备老化反复出现的采暖期数")),
+    # 难诉联办 (chapter 4)
+    "joint_callback_hours": (Decimal(24), _("第九条 调解后回访时限(小时)")),
+    "joint_meeting_working_days": (Decimal(3), _("第十条 专题会议时限(工作日)")),
+    "milestone_remind_days": (Decimal(1), _("第十条 节点到期前提醒天数")),
+    # Incidents
+    "incident_suggest_calls": (Decimal(5), _("同一换热站/管段短时来电达到此数时建议建立事件")),
+    "incident_suggest_minutes": (Decimal(30), _("建议建立事件的时间窗口(分钟)")),
+}
+
+
+def rule(key: str) -> Decimal:
+    """The value in force: the administrator's row if there is one, else the rule book's default."""
+    if key not in DEFAULTS:
+        raise KeyError(key)
+    row = RuleSetting.objects.filter(key=key).values_list("value", flat=True).first()
+    return row if row is not None else DEFAULTS[key][0]
+
+
+def rule_int(key: str) -> int:
+    return int(rule(key))
+
+
+def rule_float(key: str) -> float:
+    return float(rule(key))
+
+
+def rules_all() -> dict[str, Decimal]:
+    values = {key: default for key, (default, _description) in DEFAULTS.items()}
+    values.update(dict(RuleSetting.objects.values_list("key", "value")))
+    return values

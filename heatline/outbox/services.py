@@ -1,0 +1,150 @@
+"""The outbox: enqueue in the caller's transaction; senders registered by topic deliver later."""
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from heatline.outbox.models import Notification, Outbox
+
+log = logging.getLogger(__name__)
+
+Sender = Callable[[Outbox], None]
+SENDERS: dict[str, Sender] = {}
+MAX_ATTEMPTS = 12
+
+
+class PermanentFailure(Exception):
+    """A sender's word that retrying cannot help (bad address, rejected payload)."""
+
+
+def sender(topic: str) -> Callable[[Sender], Sender]:
+    """Register a sender for a topic (`"*"` is the fallback). Integrations register theirs; domain apps never import them."""
+
+    def register(function: Sender) -> Sender:
+        SENDERS[topic] = function
+        return function
+
+    return register
+
+
+def outbox_enqueue(
+    *,
+    topic: str,
+    key: str,
+    payload: dict[str, Any],
+    dedupe_key: str | None = None,
+    at: datetime | None = None,
+) -> Outbox | None:
+    """Queue a message in the current transaction. With `dedupe_key`, a second enqueue is a no-op (returns None)."""
+    now = at or timezone.now()
+    if dedupe_key is not None:
+        try:
+            with transaction.atomic():
+                return Outbox.objects.create(
+                    topic=topic,
+                    key=key,
+                    payload=payload,
+                    dedupe_key=dedupe_key,
+                    created_at=now,
+                    available_at=now,
+                )
+        except IntegrityError:
+            return None
+    return Outbox.objects.create(topic=topic, key=key, payload=payload, created_at=now, available_at=now)
+
+
+def backoff(attempts: int) -> timedelta:
+    """10 s, 20 s, 40 s … capped at 30 minutes."""
+    return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 1800))
+
+
+def outbox_deliver(*, now: datetime, batch: int = 100) -> int:
+    """Deliver a bounded batch of due messages. Safe to run in several workers at once.
+
+    1. Claim due rows with SELECT … FOR UPDATE SKIP LOCKED (a plain lock on SQLite, which has one writer).
+    2. Hand each to its topic's sender, inside the same transaction, so that a killed worker
+       leaves the row undelivered (and its side effect, if any, is made idempotent by the sender's key).
+    3. Mark delivered, or count the attempt and push `available_at` back.
+    """
+    handled = 0
+    with transaction.atomic():
+        due = Outbox.objects.filter(delivered_at=None, failed_at=None, available_at__lte=now)
+        claimed = list(due.order_by("available_at", "id").select_for_update(skip_locked=True)[:batch])
+        for message in claimed:
+            handled += 1
+            send = SENDERS.get(message.topic) or SENDERS.get("*")
+            message.attempts += 1
+            try:
+                with transaction.atomic():
+                    if send is not None:
+                        send(message)
+            except PermanentFailure as error:
+                message.failed_at = now
+                message.last_error = str(error)[:2000]
+            except Exception as error:  # a sender's failure must not stop the batch
+                log.warning(
+                    "outbox %s (%s) failed, attempt %s: %s",
+                    message.pk,
+                    message.topic,
+                    message.attempts,
+                    error,
+                )
+                message.last_error = f"{type(error).__name__}: {error}"[:2000]
+                if message.attempts >= MAX_ATTEMPTS:
+                    message.failed_at = now
+                else:
+                    message.available_at = now + backoff(message.attempts)
+            else:
+                message.delivered_at = now
+                message.last_error = ""
+            message.save(
+                update_fields=["attempts", "delivered_at", "failed_at", "last_error", "available_at"]
+            )
+    return handled
+
+
+def outbox_retry(*, message: Outbox, now: datetime) -> Outbox:
+    """Staff re-send a failed message: it becomes due again with a fresh attempt count."""
+    Outbox.objects.filter(pk=message.pk).update(
+        failed_at=None, delivered_at=None, available_at=now, attempts=0
+    )
+    message.refresh_from_db()
+    return message
+
+
+def notify(
+    *, recipient_id: int, title: str, body: str = "", link: str = "", dedupe_key: str | None = None
+) -> Outbox | None:
+    """Queue an in-app notification (delivered by the worker into the recipient's inbox)."""
+    return outbox_enqueue(
+        topic="notify",
+        key=str(recipient_id),
+        payload={"recipient": recipient_id, "title": title, "body": body, "link": link},
+        dedupe_key=dedupe_key,
+    )
+
+
+@sender("notify")
+def deliver_notification(message: Outbox) -> None:
+    """Inbox sender: one Notification per message (idempotent through the one-to-one `source`)."""
+    payload = message.payload
+    Notification.objects.get_or_create(
+        source=message,
+        defaults={
+            "recipient_id": payload["recipient"],
+            "created_at": message.created_at,
+            "title": payload.get("title", "")[:200],
+            "body": payload.get("body", ""),
+            "link": payload.get("link", "")[:200],
+        },
+    )
+
+
+@sender("*")
+def deliver_to_log(message: Outbox) -> None:
+    """The default sender: write the message to the log (SMS and webhooks are adapters behind settings)."""
+    log.info("outbox %s %s %s", message.topic, message.key, message.payload)

@@ -1,0 +1,33 @@
+"""Reads of the register, scoped by viewer."""
+
+from django.db.models import Q, QuerySet
+
+from heatline.registry.models import Household, Staff
+from heatline.registry.scoping import scope_by_district
+
+
+def household_search(*, q: str, viewer: Staff, limit: int = 20) -> QuerySet[Household]:
+    """Households by account number (prefix) or address fragment, as the operator types."""
+    q = q.strip()
+    queryset = scope_by_district(
+        Household.objects.select_related("building__community", "building__district", "unit"),
+        viewer,
+        field="building__district",
+    )
+    if not q:
+        return queryset.none()
+    if q.isdigit():
+        by_account = queryset.filter(account_number__startswith=q)
+        return (by_account | queryset.filter(Q(phone=q) | Q(phone2=q))).order_by("account_number")[:limit]
+    condition = Q()
+    for part in q.split():
+        condition &= Q(address__contains=part)
+    return queryset.filter(condition).order_by("address")[:limit]
+
+
+def households_by_phone(*, phone: str, viewer: Staff) -> QuerySet[Household]:
+    phone = phone.strip()
+    queryset = Household.objects.select_related("building__community", "building__district", "unit")
+    return scope_by_district(queryset, viewer, field="building__district").filter(
+        Q(phone=phone) | Q(phone2=phone)
+    )

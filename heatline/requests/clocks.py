@@ -1,0 +1,107 @@
+"""Time limits (第六条.2, 第七条.2, 第八条) as rows: started, due, warned, met, breached.
+
+Pure arithmetic takes `now`; `clocks_apply` starts and meets clocks for one transition; the sweep
+(`jobs.py`) records warnings and breaches, each once. A breach is dated at `due_at`.
+"""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Min
+
+from heatline.core.rules import rule
+from heatline.requests.models import Action, Clock, ClockName, Kind, ServiceRequest
+
+
+def limit_of(name: ClockName, *, kind: str) -> timedelta:
+    """The rule book's limit for a clock, from the admin-editable rules."""
+    if name == ClockName.INTAKE:
+        return timedelta(minutes=float(rule("intake_minutes")))
+    if name == ClockName.CONTACT:
+        return timedelta(minutes=float(rule("contact_minutes")))
+    if name == ClockName.REPAIR:
+        return timedelta(hours=float(rule("repair_hours")))
+    if name == ClockName.ARRIVAL:
+        return timedelta(minutes=float(rule("arrival_minutes")))
+    if name == ClockName.REPORT:
+        key = "report_hours" if kind == Kind.EMERGENCY else "routine_report_hours"
+        return timedelta(hours=float(rule(key)))
+    if name == ClockName.CALLBACK:
+        return timedelta(hours=float(rule("callback_hours")))
+    raise ValueError(name)
+
+
+def warn_time(started_at: datetime, due_at: datetime, ratio: Decimal | float) -> datetime:
+    """When to warn: `ratio` of the allowed time used (80% by default)."""
+    return started_at + (due_at - started_at) * float(ratio)
+
+
+def clock_start(
+    *, service_request: ServiceRequest, name: ClockName, started_at: datetime, due_at: datetime | None = None
+) -> Clock:
+    due = due_at or started_at + limit_of(name, kind=service_request.kind)
+    clock, _created = Clock.objects.get_or_create(
+        service_request=service_request,
+        name=name,
+        round=service_request.round,
+        defaults={
+            "started_at": started_at,
+            "due_at": due,
+            "warn_at": warn_time(started_at, due, rule("warn_ratio")),
+        },
+    )
+    return clock
+
+
+def clock_meet(*, service_request: ServiceRequest, names: tuple[ClockName, ...], at: datetime) -> int:
+    """Mark this round's open clocks met at `at` (a late one keeps its breach and is met late)."""
+    return Clock.objects.filter(
+        service_request=service_request,
+        name__in=names,
+        round=service_request.round,
+        met_at=None,
+        cancelled_at=None,
+    ).update(met_at=at)
+
+
+def clocks_cancel(*, service_request: ServiceRequest, at: datetime) -> int:
+    return Clock.objects.filter(service_request=service_request, met_at=None, cancelled_at=None).update(
+        cancelled_at=at
+    )
+
+
+def next_due(service_request: ServiceRequest) -> datetime | None:
+    due: datetime | None = Clock.objects.filter(
+        service_request=service_request, met_at=None, cancelled_at=None
+    ).aggregate(due=Min("due_at"))["due"]
+    return due
+
+
+def clocks_start_handling(*, service_request: ServiceRequest, at: datetime, repair_from: datetime) -> None:
+    """Dispatch starts the first limit of handling: contact (routine) or arrival (emergency), and repair."""
+    if service_request.kind == Kind.EMERGENCY:
+        clock_start(service_request=service_request, name=ClockName.ARRIVAL, started_at=at)
+    else:
+        clock_start(service_request=service_request, name=ClockName.CONTACT, started_at=at)
+        category = service_request.category
+        if category is None or category.is_repair:
+            clock_start(service_request=service_request, name=ClockName.REPAIR, started_at=repair_from)
+
+
+def clocks_apply(*, service_request: ServiceRequest, action: str, at: datetime) -> None:
+    """Start and meet the clocks that one transition concerns, then refresh `next_due_at`."""
+    if action == Action.CONTACT:
+        clock_meet(service_request=service_request, names=(ClockName.CONTACT,), at=at)
+    elif action == Action.ARRIVE:
+        clock_meet(service_request=service_request, names=(ClockName.CONTACT, ClockName.ARRIVAL), at=at)
+    elif action == Action.COMPLETE:
+        clock_meet(
+            service_request=service_request,
+            names=(ClockName.CONTACT, ClockName.ARRIVAL, ClockName.REPAIR),
+            at=at,
+        )
+        clock_start(service_request=service_request, name=ClockName.REPORT, started_at=at)
+    elif action == Action.REPORT:
+        clock_meet(service_request=service_request, names=(ClockName.REPORT,), at=at)
+        clock_start(service_request=service_request, name=ClockName.CALLBACK, started_at=at)
+    ServiceRequest.objects.filter(pk=service_request.pk).update(next_due_at=next_due(service_request))

@@ -1,0 +1,376 @@
+"""Writes of 接收 (第二条, 第六条): registering a request, numbering it, linking repeats, extensions."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from heatline.core.errors import ActionForbidden, InvalidInput, TransitionNotAllowed
+from heatline.core.rules import rule
+from heatline.outbox.services import notify, outbox_enqueue
+from heatline.registry.models import District, Household, Staff
+from heatline.requests import clocks
+from heatline.requests.models import (
+    GOVERNMENT_SOURCES,
+    Action,
+    Category,
+    Clock,
+    ClockName,
+    Extension,
+    ExtensionStatus,
+    Kind,
+    Nature,
+    NumberSequence,
+    RequestEvent,
+    ServiceRequest,
+    Source,
+    Status,
+)
+from heatline.requests.permissions import may_act, may_approve_extension
+from heatline.requests.routing import suggest
+from heatline.requests.transitions import Params, request_transition
+
+MAX_CONTENT = 4000
+MAX_NAME = 50
+MAX_ADDRESS = 200
+
+
+@dataclass
+class Intake:
+    """What the operator (or a platform) hands in."""
+
+    source: str
+    phone: str
+    content: str
+    caller_name: str = ""
+    address: str = ""
+    household: str | None = None  # account number
+    category: str | None = None  # category code; suggested from content when absent
+    kind: str | None = None
+    nature: str = Nature.HELP
+    external_id: str | None = None
+    received_at: datetime | None = None
+    district_id: int | None = None  # the operator's pick when the address is unknown
+    resolved_at_intake: str = ""  # 直办: the answer given on the phone (closes at intake)
+    wants_callback: bool = True
+    platform_due_at: datetime | None = None
+
+
+def request_number_next(day: date) -> str:
+    """RX + date + the day's sequence (RX2026112800042). The counter row is locked while it moves."""
+    with transaction.atomic():
+        NumberSequence.objects.get_or_create(day=day)
+        NumberSequence.objects.filter(day=day).update(last=F("last") + 1)
+        last = NumberSequence.objects.select_for_update().values_list("last", flat=True).get(day=day)
+    return f"RX{day:%Y%m%d}{last:05d}"
+
+
+def household_match(*, account_number: str | None, address: str) -> Household | None:
+    """A household of the register when found; otherwise the free text is kept (never blocks registration)."""
+    queryset = Household.objects.select_related("building__district__responsible", "building__community")
+    if account_number:
+        household = queryset.filter(account_number=account_number.strip()).first()
+        if household is None:
+            raise InvalidInput(_("户号不存在:%(number)s") % {"number": account_number}, field="household")
+        return household
+    text = address.strip().replace(" ", "")
+    if text:
+        return queryset.filter(address=text).first()
+    return None
+
+
+def _validate(intake: Intake) -> None:
+    if intake.source not in Source.values:
+        raise InvalidInput(_("来源无效:%(source)s") % {"source": intake.source}, field="source")
+    phone = intake.phone.strip()
+    if not phone:
+        raise InvalidInput(_("请填写联系电话"), field="phone")
+    if len(phone) > 20 or not phone.replace("-", "").replace("+", "").isdigit():
+        raise InvalidInput(_("联系电话格式不正确"), field="phone")
+    if not intake.content.strip():
+        raise InvalidInput(_("请填写诉求内容"), field="content")
+    if len(intake.content) > MAX_CONTENT:
+        raise InvalidInput(_("诉求内容过长(最多%(n)s字)") % {"n": MAX_CONTENT}, field="content")
+    if len(intake.caller_name) > MAX_NAME:
+        raise InvalidInput(_("姓名过长"), field="caller_name")
+    if len(intake.address) > MAX_ADDRESS:
+        raise InvalidInput(_("地址过长"), field="address")
+    if intake.kind is not None and intake.kind not in Kind.values:
+        raise InvalidInput(_("类型无效:%(kind)s") % {"kind": intake.kind}, field="kind")
+    if intake.nature not in Nature.values:
+        raise InvalidInput(_("性质无效"), field="nature")
+    if intake.source in GOVERNMENT_SOURCES and not (intake.external_id or "").strip():
+        raise InvalidInput(_("12345/12319工单须填写平台工单号"), field="external_id")
+    if intake.external_id is not None and len(intake.external_id) > 64:
+        raise InvalidInput(_("外部工单号过长"), field="external_id")
+    if not intake.household and not intake.address.strip():
+        raise InvalidInput(_("请填写地址或户号"), field="address")
+
+
+def request_find_external(*, source: str, external_id: str | None) -> ServiceRequest | None:
+    if not external_id:
+        return None
+    return ServiceRequest.objects.filter(source=source, external_id=external_id.strip()).first()
+
+
+def request_register(*, intake: Intake, by: Staff) -> tuple[ServiceRequest, bool]:
+    """Register a request and dispatch it at once (第六条.2, 第七条.1). Returns (request, created).
+
+    The same (source, external_id) again returns the existing request with created=False.
+    """
+    _validate(intake)
+    existing = request_find_external(source=intake.source, external_id=intake.external_id)
+    if existing is not None:
+        return existing, False
+    try:
+        return _register(intake=intake, by=by), True
+    except IntegrityError:
+        # A concurrent push of the same order won the race: answer with its request.
+        existing = request_find_external(source=intake.source, external_id=intake.external_id)
+        if existing is None:
+            raise
+        return existing, False
+
+
+@transaction.atomic
+def _register(*, intake: Intake, by: Staff) -> ServiceRequest:
+    now = timezone.now()
+    received_at = intake.received_at or now
+    if received_at > now + timedelta(minutes=1):
+        raise InvalidInput(_("来电时间不能晚于当前时间"), field="received_at")
+    if received_at < now - timedelta(days=400):
+        raise InvalidInput(_("来电时间过早"), field="received_at")
+    household = household_match(account_number=intake.household, address=intake.address)
+    category: Category | None = None
+    if intake.category:
+        category = (
+            Category.objects.filter(code=intake.category, is_active=True).select_related("department").first()
+        )
+        if category is None:
+            raise InvalidInput(_("类别不存在:%(code)s") % {"code": intake.category}, field="category")
+    suggestion = suggest(intake.content)
+    if category is None:
+        category = suggestion.category
+    kind = intake.kind or (category.kind if intake.category and category else suggestion.kind)
+    district: District | None = household.building.district if household else None
+    if district is None and intake.district_id is not None:
+        district = District.objects.filter(pk=intake.district_id).first()
+        if district is None:
+            raise InvalidInput(_("片区不存在"), field="district")
+
+    service_request = ServiceRequest(
+        number=request_number_next(timezone.localdate(now)),
+        source=intake.source,
+        external_id=(intake.external_id or "").strip() or None,
+        nature=intake.nature,
+        kind=kind,
+        category=category,
+        status=Status.REGISTERED,
+        caller_name=intake.caller_name.strip(),
+        phone=intake.phone.strip(),
+        address=household.address if household else intake.address.strip(),
+        household=household,
+        building=household.building if household else None,
+        district=district,
+        content=intake.content.strip(),
+        department=category.department if category else None,
+        created_by=by,
+        received_at=received_at,
+        registered_at=now,
+        wants_callback=intake.wants_callback,
+        platform_due_at=intake.platform_due_at,
+    )
+    intake_due = received_at + clocks.limit_of(ClockName.INTAKE, kind=kind)
+    service_request.is_late_intake = now > intake_due
+    service_request.save()
+    Clock.objects.create(
+        service_request=service_request,
+        name=ClockName.INTAKE,
+        round=1,
+        started_at=received_at,
+        due_at=intake_due,
+        warn_at=clocks.warn_time(received_at, intake_due, rule("warn_ratio")),
+        met_at=now,
+        breached_at=intake_due if service_request.is_late_intake else None,
+    )
+    RequestEvent.objects.create(
+        service_request=service_request,
+        actor=by,
+        at=now,
+        action=Action.REGISTER,
+        from_status="",
+        to_status=Status.REGISTERED,
+        note=service_request.content[:200],
+        extra={
+            "source": intake.source,
+            "external_id": service_request.external_id,
+            "late_intake": service_request.is_late_intake,
+        },
+    )
+    outbox_enqueue(
+        topic="request.moved",
+        key=service_request.number,
+        payload={
+            "number": service_request.number,
+            "source": service_request.source,
+            "external_id": service_request.external_id,
+            "action": "register",
+            "from": "",
+            "to": Status.REGISTERED,
+            "round": 1,
+            "result": "",
+            "satisfaction": "",
+        },
+    )
+    system = _system_actor(by)
+    if intake.resolved_at_intake.strip():
+        return request_transition(
+            service_request=service_request,
+            action=Action.CLOSE_AT_INTAKE,
+            by=system,
+            params=Params(result=intake.resolved_at_intake),
+        )
+    if district is not None or kind == Kind.EMERGENCY:
+        return request_transition(service_request=service_request, action=Action.DISPATCH, by=system)
+    return service_request
+
+
+def _system_actor(by: Staff) -> Staff:
+    """Registration dispatches at once: the registering act is the permission (an integrator's token,
+    the public page's account). The event still names `by`."""
+    if may_act(staff=by, service_request=ServiceRequest(), action=Action.DISPATCH):
+        return by
+    by_with_rights = Staff(pk=by.pk, username=by.username, role="admin", is_active=True)
+    return by_with_rights
+
+
+@transaction.atomic
+def request_link_repeat(
+    *, service_request: ServiceRequest, by: Staff, phone: str, note: str = ""
+) -> ServiceRequest:
+    """A repeat call about an open request: counted on it instead of a new job (重复来电)."""
+    if not service_request.is_open:
+        raise TransitionNotAllowed(
+            Status(service_request.status).label, Action.LINK_REPEAT.label, _("工单已办结,请新建工单")
+        )
+    return request_transition(
+        service_request=service_request,
+        action=Action.LINK_REPEAT,
+        by=by,
+        params=Params(note=note or _("重复来电"), extra={"phone": phone}),
+    )
+
+
+@transaction.atomic
+def extension_request(
+    *, service_request: ServiceRequest, clock_name: str, new_due_at: datetime, reason: str, by: Staff
+) -> Extension:
+    """延期: asked before the due time, with a reason; approved later by a head or branch manager."""
+    if not may_act(staff=by, service_request=service_request, action=Action.EXTEND):
+        raise ActionForbidden()
+    clock = Clock.objects.filter(
+        service_request=service_request,
+        name=clock_name,
+        round=service_request.round,
+        met_at=None,
+        cancelled_at=None,
+    ).first()
+    if clock is None:
+        raise InvalidInput(_("该时限不存在或已完成"), field="clock")
+    now = timezone.now()
+    if clock.due_at <= now:
+        raise InvalidInput(_("延期须在到期前申请"), field="clock")
+    if new_due_at <= clock.due_at:
+        raise InvalidInput(_("新的到期时间须晚于原到期时间"), field="new_due_at")
+    if not reason.strip():
+        raise InvalidInput(_("请填写延期理由"), field="reason")
+    extension = Extension.objects.create(
+        service_request=service_request,
+        clock=clock,
+        reason=reason.strip(),
+        new_due_at=new_due_at,
+        requested_by=by,
+        requested_at=now,
+    )
+    RequestEvent.objects.create(
+        service_request=service_request,
+        actor=by,
+        at=now,
+        action=Action.EXTEND,
+        from_status=service_request.status,
+        to_status=service_request.status,
+        note=reason.strip(),
+        extra={
+            "clock": clock_name,
+            "requested_due_at": new_due_at.isoformat(),
+            "extension": extension.pk,
+            "decision": "requested",
+        },
+    )
+    return extension
+
+
+@transaction.atomic
+def extension_decide(*, extension: Extension, approve: bool, by: Staff, note: str = "") -> Extension:
+    """Approve (the due time moves, the resident is told) or reject an extension."""
+    if not may_approve_extension(by):
+        raise ActionForbidden(_("延期须由科室负责人或分公司经理审批"))
+    if (
+        Extension.objects.filter(pk=extension.pk, status=ExtensionStatus.PENDING).update(
+            status=ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED,
+            decided_by=by,
+            decided_at=timezone.now(),
+        )
+        != 1
+    ):
+        raise TransitionNotAllowed(message=_("该延期申请已处理"))
+    extension.refresh_from_db()
+    service_request = extension.service_request
+    now = timezone.now()
+    if approve:
+        clock = extension.clock
+        clock.due_at = extension.new_due_at
+        clock.warn_at = clocks.warn_time(clock.started_at, clock.due_at, rule("warn_ratio"))
+        clock.warned_at = None
+        clock.extended_count += 1
+        clock.save(update_fields=["due_at", "warn_at", "warned_at", "extended_count"])
+        ServiceRequest.objects.filter(pk=service_request.pk).update(
+            next_due_at=clocks.next_due(service_request)
+        )
+        Extension.objects.filter(pk=extension.pk).update(resident_informed=True)
+        outbox_enqueue(
+            topic="resident.sms",
+            key=service_request.number,
+            payload={
+                "phone": service_request.phone,
+                "text": _("您的诉求%(number)s办理时间延长至%(due)s,给您带来不便敬请谅解。")
+                % {
+                    "number": service_request.number,
+                    "due": timezone.localtime(clock.due_at).strftime("%m-%d %H:%M"),
+                },
+            },
+        )
+    RequestEvent.objects.create(
+        service_request=service_request,
+        actor=by,
+        at=now,
+        action=Action.EXTEND,
+        from_status=service_request.status,
+        to_status=service_request.status,
+        note=note,
+        extra={
+            "extension": extension.pk,
+            "decision": "approved" if approve else "rejected",
+            "new_due_at": extension.new_due_at.isoformat(),
+        },
+    )
+    notify(
+        recipient_id=extension.requested_by_id,
+        title=(_("延期已批准 %(number)s") if approve else _("延期被驳回 %(number)s"))
+        % {"number": service_request.number},
+        link=f"/requests/{service_request.number}/",
+    )
+    return extension

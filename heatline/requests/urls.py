@@ -1,0 +1,11 @@
+from django.urls import path
+
+from heatline.requests import views
+
+app_name = "requests"
+urlpatterns = [
+    path("", views.request_list, name="list"),
+    path("queue/", views.queue, name="queue"),
+    path("callbacks/", views.callbacks, name="callbacks"),
+    path("<str:number>/", views.detail, name="detail"),
+]
