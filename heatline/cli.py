@@ -3,12 +3,22 @@
 import os
 import sys
 
+# Console names with a dash for commands whose Django module names cannot have one.
+COMMAND_ALIASES = {
+    "import-ledger": "import_ledger",
+    "watchlist-build": "watchlist_build",
+    "hazard-areas": "hazard_areas",
+}
+
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "heatline.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["heatline", *sys.argv[1:]])
+    arguments = sys.argv[1:]
+    if arguments and arguments[0] in COMMAND_ALIASES:
+        arguments[0] = COMMAND_ALIASES[arguments[0]]
+    execute_from_command_line(["heatline", *arguments])
 
 
 if __name__ == "__main__":
