@@ -35,6 +35,14 @@ DEFAULTS: Final[dict[str, tuple[Decimal, Promise]]] = {
     "joint_callback_hours": (Decimal(24), _("第九条 调解后回访时限(小时)")),
     "joint_meeting_working_days": (Decimal(3), _("第十条 专题会议时限(工作日)")),
     "milestone_remind_days": (Decimal(1), _("第十条 节点到期前提醒天数")),
+    # Reports (SPEC §5, §6): the government rates' definitions and the combined score's weights
+    "score_weight_response": (Decimal("0.2"), _("综合得分:响应率权重")),
+    "score_weight_resolution": (Decimal("0.4"), _("综合得分:解决率权重")),
+    "score_weight_satisfaction": (Decimal("0.4"), _("综合得分:满意率权重")),
+    "rate_response_counts_intake": (Decimal(1), _("响应率:直办(来电即答复)计为已响应(1是/0否)")),
+    "rate_resolution_counts_due": (Decimal(1), _("解决率:分母含已到期未办结工单(1是/0否)")),
+    "rate_satisfaction_counts_basic": (Decimal(1), _("满意率:基本满意计为满意(1是/0否)")),
+    "report_min_sample": (Decimal(30), _("样本量低于此数时标注“样本少”")),
     # Incidents
     "incident_suggest_calls": (Decimal(5), _("同一换热站/管段短时来电达到此数时建议建立事件")),
     "incident_suggest_minutes": (Decimal(30), _("建议建立事件的时间窗口(分钟)")),
