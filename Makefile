@@ -18,8 +18,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 messages: $(STAMP)
-	@cd heatline && for app in */; do \
-	  if [ -d "$$app/locale" ]; then (cd $$app && ../../$(BIN)/django-admin compilemessages -v0); fi; done
+	@cd heatline && ../$(BIN)/django-admin compilemessages -v0
 
 run: install messages
 	$(BIN)/heatline migrate -v0
