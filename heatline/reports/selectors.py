@@ -1,0 +1,735 @@
+"""Read-only figures for management (SPEC §5, §6). Every figure is scoped by the viewer's districts.
+
+The three government rates are defined here, once, and their definitions are configurable through
+rule keys (admin: 规则参数); `rate_definitions()` renders the same definitions as help text.
+"""
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any, TypedDict
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from heatline.core.errors import InvalidInput, NotVisible
+from heatline.core.rules import rules_all
+from heatline.core.seasons import season_bounds, season_current
+from heatline.registry.models import Community, District, Staff
+from heatline.registry.scoping import may_see_district, scope_by_district
+from heatline.requests.models import (
+    OPEN_STATUSES,
+    Callback,
+    CallbackOutcome,
+    Category,
+    Clock,
+    ClockName,
+    Nature,
+    Satisfaction,
+    ServiceRequest,
+    Source,
+    Status,
+)
+
+TOP_N = 10
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """Which requests a report counts: received in [date_from, date_to] (local dates, inclusive)."""
+
+    date_from: dt.date
+    date_to: dt.date
+    branch_id: int | None = None
+    district_id: int | None = None
+    team_id: int | None = None
+    category_id: int | None = None
+    source: str = ""
+    kind: str = ""
+
+    def start(self) -> dt.datetime:
+        return dt.datetime.combine(self.date_from, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+    def end(self) -> dt.datetime:
+        return dt.datetime.combine(
+            self.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone()
+        )
+
+    def as_params(self) -> dict[str, str]:
+        """The query string that reproduces this filter (for drill-down links and exports)."""
+        params = {"from": self.date_from.isoformat(), "to": self.date_to.isoformat()}
+        for key, value in (
+            ("branch", self.branch_id),
+            ("district", self.district_id),
+            ("team", self.team_id),
+            ("category", self.category_id),
+            ("source", self.source),
+            ("kind", self.kind),
+        ):
+            if value:
+                params[key] = str(value)
+        return params
+
+    def q(self, prefix: str = "") -> Q:
+        """The filter as a Q on ServiceRequest, or on a model reaching it through `prefix`."""
+        p = prefix
+        conditions: dict[str, Any] = {f"{p}received_at__gte": self.start(), f"{p}received_at__lt": self.end()}
+        if self.branch_id:
+            conditions[f"{p}district__branch_id"] = self.branch_id
+        if self.district_id:
+            conditions[f"{p}district_id"] = self.district_id
+        if self.team_id:
+            conditions[f"{p}team_id"] = self.team_id
+        if self.category_id:
+            conditions[f"{p}category_id"] = self.category_id
+        if self.source:
+            conditions[f"{p}source"] = self.source
+        if self.kind:
+            conditions[f"{p}kind"] = self.kind
+        return Q(**conditions)
+
+
+def _int_or_none(params: Mapping[str, str], key: str) -> int | None:
+    raw = (params.get(key) or "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(_("参数无效:%(key)s") % {"key": key}, field=key) from None
+
+
+def _date_or_none(params: Mapping[str, str], key: str) -> dt.date | None:
+    raw = (params.get(key) or "").strip()
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(_("日期格式应为YYYY-MM-DD:%(key)s") % {"key": key}, field=key) from None
+
+
+def default_period(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """This heating season up to today; the last 30 days when no season is configured."""
+    today = today or timezone.localdate()
+    season = season_current(today=today)
+    if season is not None:
+        start, end = season_bounds(season)
+        return start.date(), min(today, (end - dt.timedelta(days=1)).date())
+    return today - dt.timedelta(days=29), today
+
+
+def report_filter_parse(*, params: Mapping[str, str], viewer: Staff) -> ReportFilter:
+    """Read a filter from query parameters; a district outside the viewer's area is a 404."""
+    default_from, default_to = default_period()
+    date_from = _date_or_none(params, "from") or default_from
+    date_to = _date_or_none(params, "to") or default_to
+    if date_to < date_from:
+        raise InvalidInput(_("结束日期不能早于开始日期"), field="to")
+    if (date_to - date_from).days > 800:
+        raise InvalidInput(_("统计区间过长"), field="from")
+    source = (params.get("source") or "").strip()
+    if source and source not in Source.values:
+        raise InvalidInput(_("来源无效:%(source)s") % {"source": source}, field="source")
+    kind = (params.get("kind") or "").strip()
+    if kind and kind not in ("routine", "emergency"):
+        raise InvalidInput(_("类型无效"), field="kind")
+    district_id = _int_or_none(params, "district")
+    if district_id is not None and not may_see_district(viewer, district_id):
+        raise NotVisible()
+    return ReportFilter(
+        date_from=date_from,
+        date_to=date_to,
+        branch_id=_int_or_none(params, "branch"),
+        district_id=district_id,
+        team_id=_int_or_none(params, "team"),
+        category_id=_int_or_none(params, "category"),
+        source=source,
+        kind=kind,
+    )
+
+
+def requests_for_report(*, flt: ReportFilter, viewer: Staff) -> QuerySet[ServiceRequest]:
+    return scope_by_district(ServiceRequest.objects.filter(flt.q()), viewer)
+
+
+# -- the rates --------------------------------------------------------------------------------
+
+
+class Rate(TypedDict):
+    numerator: int
+    denominator: int
+    value: float | None  # numerator ÷ denominator, None when nothing was counted
+    is_small_sample: bool  # denominator below `report_min_sample`: read with care
+
+
+class Rates(TypedDict):
+    response: Rate
+    resolution: Rate
+    satisfaction: Rate
+    score: float | None  # weighted mean of the rates that have a denominator, 0–100
+
+
+class ClockFigure(TypedDict):
+    total: int  # clocks that ran (met, breached or still open; cancelled unmet ones drop out)
+    met: int  # met in time: met_at set and never breached
+    breached: int
+    open: int
+    share: float | None  # met ÷ total
+
+
+class Summary(TypedDict):
+    total: int
+    excluded: int  # 不纳入考核: drop out of the rates, listed on their own
+    counted: int
+    classified_in_time: int
+    classified_share: float | None
+    resolved_at_intake: int
+    complaints: int
+    rates: Rates
+    clocks: dict[str, ClockFigure]
+    is_small_sample: bool
+
+
+class RateSettings(TypedDict):
+    weight_response: Decimal
+    weight_resolution: Decimal
+    weight_satisfaction: Decimal
+    response_counts_intake: bool
+    resolution_counts_due: bool
+    satisfaction_counts_basic: bool
+    min_sample: int
+
+
+def rate_settings() -> RateSettings:
+    values = rules_all()
+    return {
+        "weight_response": values["score_weight_response"],
+        "weight_resolution": values["score_weight_resolution"],
+        "weight_satisfaction": values["score_weight_satisfaction"],
+        "response_counts_intake": values["rate_response_counts_intake"] != 0,
+        "resolution_counts_due": values["rate_resolution_counts_due"] != 0,
+        "satisfaction_counts_basic": values["rate_satisfaction_counts_basic"] != 0,
+        "min_sample": int(values["report_min_sample"]),
+    }
+
+
+def rate_definitions(settings: RateSettings) -> list[tuple[str, str]]:
+    """The help text: the definitions exactly as `summary()` computes them."""
+    response = _("在规定时限内联系(常规30分钟)或到场(紧急1小时)的工单数 ÷ 工单数(不含不纳入考核)")
+    if settings["response_counts_intake"]:
+        response += _(";直办工单计为已响应")
+    resolution_den = (
+        _("已办结工单 + 已到期未办结工单") if settings["resolution_counts_due"] else _("已办结工单")
+    )
+    resolution = _("已办结且回访“已解决”(含直办)的工单数 ÷ (%(den)s),不含退单和不纳入考核") % {
+        "den": resolution_den
+    }
+    satisfied = _("满意、基本满意") if settings["satisfaction_counts_basic"] else _("满意")
+    satisfaction = _("评价为%(what)s的回访次数 ÷ 接通的回访次数") % {"what": satisfied}
+    score = _("响应率×%(a)s + 解决率×%(b)s + 满意率×%(c)s,除以有数据的各项权重之和,满分100") % {
+        "a": settings["weight_response"],
+        "b": settings["weight_resolution"],
+        "c": settings["weight_satisfaction"],
+    }
+    small = _("分母小于%(n)s时标注“样本少”,比率仅供参考") % {"n": settings["min_sample"]}
+    return [
+        (_("响应率"), response),
+        (_("解决率"), resolution),
+        (_("满意率"), satisfaction),
+        (_("综合得分"), score),
+        (_("样本量"), small),
+    ]
+
+
+def _rate(numerator: int, denominator: int, min_sample: int) -> Rate:
+    return {
+        "numerator": numerator,
+        "denominator": denominator,
+        "value": round(numerator / denominator, 4) if denominator else None,
+        "is_small_sample": denominator < min_sample,
+    }
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _met_in_time() -> Q:
+    """Met, never breached, and met by its due time (a late meeting the sweep has not seen yet is late)."""
+    return Q(met_at__isnull=False, breached_at__isnull=True, met_at__lte=F("due_at"))
+
+
+def _breached() -> Q:
+    return Q(breached_at__isnull=False) | Q(met_at__gt=F("due_at"))
+
+
+def clock_figures(*, flt: ReportFilter, viewer: Staff) -> tuple[dict[str, ClockFigure], dict[str, int]]:
+    """Per clock name: total/met/breached/open; and round-1 first responses met in time (for the rate)."""
+    clocks = scope_by_district(
+        Clock.objects.filter(flt.q("service_request__")), viewer, field="service_request__district"
+    )
+    ran = Q(cancelled_at__isnull=True) | Q(met_at__isnull=False) | Q(breached_at__isnull=False)
+    rows = (
+        clocks.filter(ran)
+        .values("name")
+        .annotate(
+            total=Count("id"),
+            met=Count("id", filter=_met_in_time()),
+            breached=Count("id", filter=_breached()),
+            open=Count(
+                "id", filter=Q(met_at__isnull=True, breached_at__isnull=True, cancelled_at__isnull=True)
+            ),
+            responded=Count(
+                "id",
+                filter=_met_in_time()
+                & Q(round=1, service_request__is_excluded=False)
+                & Q(name__in=[ClockName.CONTACT, ClockName.ARRIVAL]),
+            ),
+        )
+        .order_by()
+    )
+    figures: dict[str, ClockFigure] = {
+        name: {"total": 0, "met": 0, "breached": 0, "open": 0, "share": None} for name in ClockName.values
+    }
+    responded = 0
+    for row in rows:
+        figures[row["name"]] = {
+            "total": row["total"],
+            "met": row["met"],
+            "breached": row["breached"],
+            "open": row["open"],
+            "share": _share(row["met"], row["total"]),
+        }
+        responded += row["responded"]
+    return figures, {"responded": responded}
+
+
+def summary(*, flt: ReportFilter, viewer: Staff, now: dt.datetime | None = None) -> Summary:
+    """The headline figures and the three government rates (3 queries + 1 for the settings)."""
+    now = now or timezone.now()
+    settings = rate_settings()
+    requests = requests_for_report(flt=flt, viewer=viewer)
+    counted = Q(is_excluded=False) & ~Q(status=Status.RETURNED)
+    closed = Q(status=Status.CLOSED)
+    due = Q(status__in=OPEN_STATUSES, next_due_at__lte=now)
+    figures = requests.aggregate(
+        total=Count("id"),
+        excluded=Count("id", filter=Q(is_excluded=True)),
+        counted=Count("id", filter=counted),
+        classified_in_time=Count("id", filter=Q(is_late_intake=False)),
+        resolved_at_intake=Count("id", filter=counted & Q(is_resolved_at_intake=True)),
+        complaints=Count("id", filter=Q(nature=Nature.COMPLAINT)),
+        closed=Count("id", filter=counted & closed),
+        due=Count("id", filter=counted & due),
+        solved=Count("id", filter=counted & closed & Q(is_solved=True)),
+    )
+    clocks, extra = clock_figures(flt=flt, viewer=viewer)
+    satisfied_values = [Satisfaction.SATISFIED]
+    if settings["satisfaction_counts_basic"]:
+        satisfied_values.append(Satisfaction.BASIC)
+    callbacks = scope_by_district(
+        Callback.objects.filter(
+            flt.q("service_request__"),
+            service_request__is_excluded=False,
+            outcome=CallbackOutcome.ANSWERED,
+        ),
+        viewer,
+        field="service_request__district",
+    ).aggregate(made=Count("id"), satisfied=Count("id", filter=Q(satisfaction__in=satisfied_values)))
+
+    minimum = settings["min_sample"]
+    responded = extra["responded"]
+    if settings["response_counts_intake"]:
+        responded += figures["resolved_at_intake"]
+    resolution_denominator = figures["closed"] + (figures["due"] if settings["resolution_counts_due"] else 0)
+    response = _rate(responded, figures["counted"], minimum)
+    resolution = _rate(figures["solved"], resolution_denominator, minimum)
+    satisfaction = _rate(callbacks["satisfied"], callbacks["made"], minimum)
+    weights = (
+        (response, settings["weight_response"]),
+        (resolution, settings["weight_resolution"]),
+        (satisfaction, settings["weight_satisfaction"]),
+    )
+    weighted = [
+        (Decimal(str(rate["value"])), weight) for rate, weight in weights if rate["value"] is not None
+    ]
+    weight_sum = sum((weight for _value, weight in weighted), Decimal(0))
+    score = (
+        float(round(sum((value * weight for value, weight in weighted), Decimal(0)) / weight_sum * 100, 2))
+        if weighted and weight_sum
+        else None
+    )
+    return {
+        "total": figures["total"],
+        "excluded": figures["excluded"],
+        "counted": figures["counted"],
+        "classified_in_time": figures["classified_in_time"],
+        "classified_share": _share(figures["classified_in_time"], figures["total"]),
+        "resolved_at_intake": figures["resolved_at_intake"],
+        "complaints": figures["complaints"],
+        "rates": {
+            "response": response,
+            "resolution": resolution,
+            "satisfaction": satisfaction,
+            "score": score,
+        },
+        "clocks": clocks,
+        "is_small_sample": figures["total"] < minimum,
+    }
+
+
+# -- breakdowns for the dashboard ---------------------------------------------------------------
+
+
+class DayCount(TypedDict):
+    day: dt.date
+    total: int
+    emergency: int
+
+
+def daily_volume(*, flt: ReportFilter, viewer: Staff) -> list[DayCount]:
+    """Requests per local day over the period, days without requests included as 0."""
+    rows = (
+        requests_for_report(flt=flt, viewer=viewer)
+        .annotate(day=TruncDate("received_at", tzinfo=timezone.get_current_timezone()))
+        .values("day")
+        .annotate(total=Count("id"), emergency=Count("id", filter=Q(kind="emergency")))
+        .order_by("day")
+    )
+    by_day = {row["day"]: row for row in rows}
+    days: list[DayCount] = []
+    day = flt.date_from
+    while day <= flt.date_to:
+        row = by_day.get(day)
+        days.append(
+            {"day": day, "total": row["total"] if row else 0, "emergency": row["emergency"] if row else 0}
+        )
+        day += dt.timedelta(days=1)
+    return days
+
+
+class CategoryCount(TypedDict):
+    category_id: int | None
+    name: str
+    total: int
+    complaints: int
+
+
+def category_breakdown(*, flt: ReportFilter, viewer: Staff) -> list[CategoryCount]:
+    rows = (
+        requests_for_report(flt=flt, viewer=viewer)
+        .values("category_id", "category__name")
+        .annotate(total=Count("id"), complaints=Count("id", filter=Q(nature=Nature.COMPLAINT)))
+        .order_by("-total", "category_id")
+    )
+    return [
+        {
+            "category_id": row["category_id"],
+            "name": row["category__name"] or _("未分类"),
+            "total": row["total"],
+            "complaints": row["complaints"],
+        }
+        for row in rows
+    ]
+
+
+class DistrictRank(TypedDict):
+    district_id: int | None
+    name: str
+    requests: int
+    clocks: int
+    met: int
+    breached: int
+    on_time: float | None
+    is_small_sample: bool
+
+
+def district_ranking(*, flt: ReportFilter, viewer: Staff) -> list[DistrictRank]:
+    """Districts ranked by on-time rate: clocks met in time ÷ clocks that ran (every clock name)."""
+    minimum = rate_settings()["min_sample"]
+    clocks = scope_by_district(
+        Clock.objects.filter(flt.q("service_request__")), viewer, field="service_request__district"
+    )
+    ran = Q(cancelled_at__isnull=True) | Q(met_at__isnull=False) | Q(breached_at__isnull=False)
+    rows = (
+        clocks.filter(ran)
+        .values("service_request__district_id")
+        .annotate(
+            clocks=Count("id"),
+            met=Count("id", filter=_met_in_time()),
+            breached=Count("id", filter=_breached()),
+            requests=Count("service_request_id", distinct=True),
+        )
+        .order_by()
+    )
+    names = dict(District.objects.values_list("id", "name"))
+    ranking: list[DistrictRank] = [
+        {
+            "district_id": row["service_request__district_id"],
+            "name": names.get(row["service_request__district_id"], _("未定片区")),
+            "requests": row["requests"],
+            "clocks": row["clocks"],
+            "met": row["met"],
+            "breached": row["breached"],
+            "on_time": _share(row["met"], row["clocks"]),
+            "is_small_sample": row["clocks"] < minimum,
+        }
+        for row in rows
+    ]
+    ranking.sort(key=lambda r: (-(r["on_time"] or 0.0), -r["clocks"], r["name"]))
+    return ranking
+
+
+class BuildingCell(TypedDict):
+    community_id: int
+    community: str
+    building_id: int
+    building: str
+    total: int
+    complaints: int
+
+
+class CommunityRow(TypedDict):
+    community_id: int
+    name: str
+    district: str
+    total: int
+    complaints: int
+    heated_area: float
+    per_10k_m2: float | None  # complaints per 10,000 m² heated
+    buildings: list[BuildingCell]
+
+
+def community_grid(*, flt: ReportFilter, viewer: Staff, limit: int = 15) -> list[CommunityRow]:
+    """The heat grid: complaints by community (rows) and building (cells), busiest communities first.
+
+    Complaints per 10,000 m² heated use the community's heated area (SPEC §6)."""
+    rows = list(
+        requests_for_report(flt=flt, viewer=viewer)
+        .filter(building__isnull=False)
+        .values("building_id", "building__number", "building__community_id")
+        .annotate(total=Count("id"), complaints=Count("id", filter=Q(nature=Nature.COMPLAINT)))
+        .order_by()
+    )
+    per_community: dict[int, list[BuildingCell]] = {}
+    for row in rows:
+        per_community.setdefault(row["building__community_id"], []).append(
+            {
+                "community_id": row["building__community_id"],
+                "community": "",
+                "building_id": row["building_id"],
+                "building": row["building__number"],
+                "total": row["total"],
+                "complaints": row["complaints"],
+            }
+        )
+    ranked = sorted(per_community.items(), key=lambda item: -sum(cell["total"] for cell in item[1]))[:limit]
+    communities = {
+        community.pk: community
+        for community in Community.objects.filter(pk__in=[pk for pk, _cells in ranked]).select_related(
+            "district"
+        )
+    }
+    result: list[CommunityRow] = []
+    for pk, cells in ranked:
+        community = communities[pk]
+        total = sum(cell["total"] for cell in cells)
+        complaints = sum(cell["complaints"] for cell in cells)
+        area = float(community.heated_area or 0)
+        for cell in cells:
+            cell["community"] = community.name
+        cells.sort(key=lambda cell: (-cell["total"], cell["building"]))
+        result.append(
+            {
+                "community_id": pk,
+                "name": community.name,
+                "district": community.district.name,
+                "total": total,
+                "complaints": complaints,
+                "heated_area": area,
+                "per_10k_m2": round(complaints / area * 10000, 2) if area > 0 else None,
+                "buildings": cells,
+            }
+        )
+    return result
+
+
+class TopRow(TypedDict):
+    id: int
+    label: str
+    total: int
+
+
+def top_households(*, flt: ReportFilter, viewer: Staff, limit: int = TOP_N) -> list[TopRow]:
+    rows = (
+        requests_for_report(flt=flt, viewer=viewer)
+        .filter(household__isnull=False)
+        .values("household_id", "household__address")
+        .annotate(total=Count("id"))
+        .order_by("-total", "household_id")[:limit]
+    )
+    return [{"id": r["household_id"], "label": r["household__address"], "total": r["total"]} for r in rows]
+
+
+def top_buildings(*, flt: ReportFilter, viewer: Staff, limit: int = TOP_N) -> list[TopRow]:
+    rows = (
+        requests_for_report(flt=flt, viewer=viewer)
+        .filter(building__isnull=False)
+        .values("building_id", "building__community__name", "building__number")
+        .annotate(total=Count("id"))
+        .order_by("-total", "building_id")[:limit]
+    )
+    return [
+        {
+            "id": r["building_id"],
+            "label": f"{r['building__community__name']} {r['building__number']}{_('号楼')}",
+            "total": r["total"],
+        }
+        for r in rows
+    ]
+
+
+class RepeatFigures(TypedDict):
+    households: int  # households with two or more requests in the period
+    repeat_requests: int  # their requests beyond the first
+    linked_calls: int  # repeat calls counted on an open request (重复来电)
+
+
+def repeat_figures(*, flt: ReportFilter, viewer: Staff) -> RepeatFigures:
+    """Repeat requests: same household within the period (a season by default)."""
+    requests = requests_for_report(flt=flt, viewer=viewer)
+    per_household = (
+        requests.filter(household__isnull=False)
+        .values("household_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .order_by()
+    )
+    repeated = per_household.aggregate(households=Count("household_id"), requests=Sum("n"))
+    linked = requests.aggregate(linked=Sum("repeat_count"))["linked"] or 0
+    households = repeated["households"] or 0
+    return {
+        "households": households,
+        "repeat_requests": (repeated["requests"] or 0) - households,
+        "linked_calls": linked,
+    }
+
+
+# -- drill-down -------------------------------------------------------------------------------
+
+
+DRILL_KEYS = (
+    "clock",
+    "clock_state",
+    "intake",
+    "solved",
+    "excluded",
+    "day",
+    "building",
+    "community",
+    "household",
+    "nature",
+    "status",
+    "repeat",
+    "uncategorised",
+)
+
+
+def drilldown_requests(
+    *, flt: ReportFilter, viewer: Staff, params: Mapping[str, str], now: dt.datetime | None = None
+) -> QuerySet[ServiceRequest]:
+    """The requests behind a figure: the report filter plus the figure's own condition.
+
+    clock=<name>&clock_state=met|breached|open|all; intake=late|in_time; solved=1; excluded=1|0;
+    day=YYYY-MM-DD; building/community/household=<id>; nature; status (open = every open status);
+    repeat=1 (households with two or more requests in the period); uncategorised=1.
+    """
+    now = now or timezone.now()
+    requests = requests_for_report(flt=flt, viewer=viewer)
+    clock = params.get("clock", "")
+    if clock:
+        if clock not in ClockName.values:
+            raise InvalidInput(_("时限无效"), field="clock")
+        state = params.get("clock_state", "all")
+        condition = {
+            "met": _met_in_time(),
+            "breached": _breached(),
+            "open": Q(met_at__isnull=True, breached_at__isnull=True, cancelled_at__isnull=True),
+        }.get(state, Q())
+        matching = Clock.objects.filter(condition, name=clock).values("service_request_id")
+        requests = requests.filter(pk__in=matching)
+    intake = params.get("intake", "")
+    if intake == "late":
+        requests = requests.filter(is_late_intake=True)
+    elif intake == "in_time":
+        requests = requests.filter(is_late_intake=False)
+    if params.get("solved") == "1":
+        requests = requests.filter(status=Status.CLOSED, is_solved=True, is_excluded=False)
+    if params.get("excluded") == "1":
+        requests = requests.filter(is_excluded=True)
+    elif params.get("excluded") == "0":
+        requests = requests.filter(is_excluded=False)
+    if params.get("day"):
+        day = _date_or_none(params, "day")
+        assert day is not None
+        tz = timezone.get_current_timezone()
+        start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+        requests = requests.filter(received_at__gte=start, received_at__lt=start + dt.timedelta(days=1))
+    for key, field in (
+        ("building", "building_id"),
+        ("community", "building__community_id"),
+        ("household", "household_id"),
+    ):
+        value = _int_or_none(params, key)
+        if value is not None:
+            requests = requests.filter(**{field: value})
+    if params.get("nature"):
+        requests = requests.filter(nature=params["nature"])
+    status = params.get("status", "")
+    if status == "open":
+        requests = requests.filter(status__in=OPEN_STATUSES)
+    elif status == "due":
+        requests = requests.filter(status__in=OPEN_STATUSES, next_due_at__lte=now)
+    elif status:
+        requests = requests.filter(status=status)
+    if params.get("uncategorised") == "1":
+        requests = requests.filter(category__isnull=True)
+    if params.get("repeat") == "1":
+        repeated = (
+            requests_for_report(flt=flt, viewer=viewer)
+            .filter(household__isnull=False)
+            .values("household_id")
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)
+            .values("household_id")
+        )
+        requests = requests.filter(household_id__in=repeated)
+    return requests.select_related("category", "district", "building__community", "team").order_by(
+        "-received_at", "-id"
+    )
+
+
+def filter_choices(viewer: Staff) -> dict[str, Any]:
+    """Options of the filter bar, limited to what the viewer may see."""
+    from heatline.registry.models import Branch, Team
+
+    districts = scope_by_district(District.objects.all(), viewer, field="id").order_by("code")
+    return {
+        "branches": list(Branch.objects.order_by("code").values("id", "name")),
+        "districts": list(districts.values("id", "name")),
+        "teams": list(Team.objects.order_by("code").values("id", "name")),
+        "categories": list(Category.objects.order_by("priority", "code").values("id", "name")),
+        "sources": Source.choices,
+    }
+
+
+def with_filter(flt: ReportFilter, **changes: Any) -> ReportFilter:
+    return replace(flt, **changes)
+
+
+def iter_rows(queryset: QuerySet[ServiceRequest], *, chunk: int = 2000) -> Iterator[ServiceRequest]:
+    return queryset.iterator(chunk_size=chunk)
