@@ -31,6 +31,7 @@ DEFAULTS: Final[dict[str, tuple[Decimal, Promise]]] = {
     "measure_excluded_to_hour": (Decimal(14), _("黑龙江:入户测温不计时段止(时)")),
     "hazard_household_threshold": (Decimal(10), _("第五条 高风险区域同一采暖期投诉户数下限")),
     "hazard_min_seasons": (Decimal(2), _("第五条 管道堵塞/设备老化反复出现的采暖期数")),
+    "rectification_remind_days": (Decimal(3), _("第五条.3 整改期限到期前提醒天数")),
     # 难诉联办 (chapter 4)
     "joint_callback_hours": (Decimal(24), _("第九条 调解后回访时限(小时)")),
     "joint_meeting_working_days": (Decimal(3), _("第十条 专题会议时限(工作日)")),
