@@ -6,14 +6,24 @@ from typing import Any
 
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from heatline.core.errors import NotVisible
+from heatline.core.errors import InvalidInput, NotVisible
 from heatline.incidents.selectors import incidents_open_for_households
 from heatline.proactive.selectors import watchlist_status_for_households
 from heatline.registry.models import DISTRICT_ROLES, Household, Role, Staff
 from heatline.registry.scoping import scope_by_district, visible_district_ids
 from heatline.registry.selectors import households_by_phone
-from heatline.requests.models import OPEN_STATUSES, Clock, RequestEvent, ServiceRequest, Status
+from heatline.requests.models import (
+    OPEN_STATUSES,
+    Category,
+    Cause,
+    Clock,
+    Extension,
+    RequestEvent,
+    ServiceRequest,
+    Status,
+)
 
 
 def _base() -> QuerySet[ServiceRequest]:
@@ -145,7 +155,7 @@ def caller_lookup(*, phone: str, viewer: Staff, past_limit: int = 10) -> CallerL
     households = list(households_by_phone(phone=phone, viewer=viewer)[:20])
     household_ids = [household.pk for household in households]
     condition = Q(phone=phone) | Q(household_id__in=household_ids)
-    requests = _scoped(_base(), viewer).filter(condition)
+    requests = _scoped(_base(), viewer).filter(condition).prefetch_related("clocks")
     return CallerLookup(
         households=households,
         open_requests=list(requests.filter(status__in=OPEN_STATUSES).order_by("-received_at", "-id")[:20]),
@@ -155,3 +165,34 @@ def caller_lookup(*, phone: str, viewer: Staff, past_limit: int = 10) -> CallerL
         watchlist=watchlist_status_for_households(household_ids) if household_ids else {},
         incidents=incidents_open_for_households(household_ids) if household_ids else {},
     )
+
+
+def extension_get_visible(*, extension_id: int, viewer: Staff) -> Extension:
+    """An extension of a request the viewer may see, or NotVisible."""
+    visible = _scoped(ServiceRequest.objects.all(), viewer)
+    extension = (
+        Extension.objects.select_related("service_request", "clock", "requested_by", "decided_by")
+        .filter(pk=extension_id, service_request__in=visible)
+        .first()
+    )
+    if extension is None:
+        raise NotVisible()
+    return extension
+
+
+def staff_id_by_username(username: str) -> int:
+    """The id of an active staff member, for reassignment by name (InvalidInput when unknown)."""
+    staff_id = (
+        Staff.objects.filter(username=username.strip(), is_active=True).values_list("id", flat=True).first()
+    )
+    if staff_id is None:
+        raise InvalidInput(_("承办人不存在:%(username)s") % {"username": username}, field="assignee")
+    return staff_id
+
+
+def categories_list() -> list[Category]:
+    return list(Category.objects.filter(is_active=True).order_by("priority", "code"))
+
+
+def causes_list() -> list[Cause]:
+    return list(Cause.objects.filter(is_active=True).order_by("code"))

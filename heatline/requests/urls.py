@@ -8,4 +8,10 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("callbacks/", views.callbacks, name="callbacks"),
     path("<str:number>/", views.detail, name="detail"),
+    path("<str:number>/act/<str:action>/", views.act, name="act"),
+    path(
+        "<str:number>/extensions/<int:extension_id>/decide/",
+        views.extension_decide_view,
+        name="extension_decide",
+    ),
 ]
