@@ -57,6 +57,7 @@ class Intake:
     resolved_at_intake: str = ""  # 直办: the answer given on the phone (closes at intake)
     wants_callback: bool = True
     platform_due_at: datetime | None = None
+    dispatch: bool = True  # False: registered only, handled by an incident (issue 10), no crew job or clocks
 
 
 def request_number_next(day: date) -> str:
@@ -233,7 +234,7 @@ def _register(*, intake: Intake, by: Staff) -> ServiceRequest:
             by=system,
             params=Params(result=intake.resolved_at_intake),
         )
-    if district is not None or kind == Kind.EMERGENCY:
+    if intake.dispatch and (district is not None or kind == Kind.EMERGENCY):
         return request_transition(service_request=service_request, action=Action.DISPATCH, by=system)
     return service_request
 
