@@ -1,5 +1,191 @@
-"""API of the request life cycle (mounted by heatline/api.py)."""
+"""API of the request life cycle (mounted by heatline/api.py). Endpoints stay thin: parse → scoped
+selector (404 outside the viewer's districts) → one service → Out schema; errors map in heatline/api.py."""
 
-from ninja import Router
+from contextlib import suppress
+
+from django.http import HttpRequest
+from ninja import Query, Router
+from ninja import Status as HttpStatus
+from ninja.pagination import PageNumberPagination, paginate
+from ninja.params.functions import Path
+
+from heatline.api import current_staff
+from heatline.core.errors import NotVisible
+from heatline.registry.scoping import mask_name, mask_phone, sees_personal_data
+from heatline.requests.models import Category, Cause, Extension, ServiceRequest
+from heatline.requests.schemas import (
+    CallerOut,
+    CategoryOut,
+    CauseOut,
+    DecisionIn,
+    ExtensionIn,
+    ExtensionOut,
+    RequestDetailOut,
+    RequestFilter,
+    RequestIn,
+    RequestOut,
+    TransitionIn,
+)
+from heatline.requests.selectors import (
+    caller_lookup,
+    categories_list,
+    causes_list,
+    extension_get_visible,
+    request_detail_visible,
+    request_get_visible,
+    request_list_visible,
+    staff_id_by_username,
+)
+from heatline.requests.services import Intake, extension_decide, extension_request, request_register
+from heatline.requests.transitions import Params, request_transition
 
 router = Router(tags=["requests"])
+
+NUMBER = Path(..., max_length=20, pattern=r"^[A-Za-z0-9_-]+$")
+PHONE = Path(..., max_length=20, pattern=r"^[0-9+\-]+$")
+
+
+class RequestPages(PageNumberPagination):
+    """50 a page by default, at most 100 (`page_size`)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(page_size=50, max_page_size=100)
+
+
+@router.post("/requests", response={200: RequestOut, 201: RequestOut})
+def post_request(request: HttpRequest, body: RequestIn) -> HttpStatus[ServiceRequest]:
+    """第二条, 第六条: register (and dispatch) a request; the same (source, external_id) again → 200."""
+    staff = current_staff(request)
+    intake = Intake(
+        source=body.source,
+        phone=body.phone,
+        content=body.content,
+        caller_name=body.caller_name,
+        address=body.address,
+        household=body.household,
+        category=body.category,
+        kind=body.kind,
+        nature=body.nature,
+        external_id=body.external_id,
+        received_at=body.received_at,
+        district_id=body.district,
+        resolved_at_intake=body.resolved_at_intake,
+        wants_callback=body.wants_callback,
+    )
+    service_request, created = request_register(intake=intake, by=staff)
+    with suppress(NotVisible):  # outside the caller's own districts: answer with what was stored
+        service_request = request_get_visible(number=service_request.number, viewer=staff)
+    return HttpStatus(201 if created else 200, service_request)
+
+
+@router.get("/requests", response=list[RequestOut])
+@paginate(RequestPages)
+def list_requests(request: HttpRequest, filters: Query[RequestFilter]) -> list[ServiceRequest]:
+    """Requests the caller may see, filtered; overdue ones sorted by due time."""
+    staff = current_staff(request)
+    queryset = request_list_visible(
+        viewer=staff,
+        status=filters.status or "",
+        kind=filters.kind or "",
+        source=filters.source or "",
+        district=filters.district,
+        overdue=filters.overdue,
+        q=filters.q,
+    ).prefetch_related("clocks")
+    return queryset  # type: ignore[return-value]
+
+
+@router.get("/requests/{number}", response=RequestDetailOut, by_alias=True)
+def get_request(request: HttpRequest, number: str = NUMBER) -> ServiceRequest:
+    return request_detail_visible(number=number, viewer=current_staff(request))
+
+
+@router.post("/requests/{number}/transitions", response=RequestDetailOut, by_alias=True)
+def post_transition(request: HttpRequest, body: TransitionIn, number: str = NUMBER) -> ServiceRequest:
+    """One step of 接收 → 派单 → 处置 → 回访: 409 wrong state, 403 not yours, 422 invalid."""
+    staff = current_staff(request)
+    service_request = request_get_visible(number=number, viewer=staff)
+    satisfaction = body.satisfaction
+    if satisfaction is None and body.satisfied is not None:
+        satisfaction = "satisfied" if body.satisfied else "unsatisfied"
+    params = Params(
+        note=body.note,
+        cause=body.cause,
+        result=body.result,
+        appointment_at=body.appointment_at,
+        district_id=body.district,
+        assignee_id=staff_id_by_username(body.assignee) if body.assignee else None,
+        outcome=body.outcome,
+        channel=body.channel,
+        solved=body.solved,
+        satisfaction=satisfaction,
+        comment=body.comment,
+    )
+    moved = request_transition(service_request=service_request, action=body.action, by=staff, params=params)
+    try:
+        return request_detail_visible(number=number, viewer=staff)
+    except NotVisible:
+        return moved  # reassigned out of the caller's districts: the last view they may have
+
+
+@router.post("/requests/{number}/extensions", response={201: ExtensionOut})
+def post_extension(request: HttpRequest, body: ExtensionIn, number: str = NUMBER) -> HttpStatus[Extension]:
+    """延期: asked before the due time, with a reason; a department head or branch manager decides."""
+    staff = current_staff(request)
+    service_request = request_get_visible(number=number, viewer=staff)
+    extension = extension_request(
+        service_request=service_request,
+        clock_name=body.clock,
+        new_due_at=body.new_due_at,
+        reason=body.reason,
+        by=staff,
+    )
+    return HttpStatus(201, extension_get_visible(extension_id=extension.pk, viewer=staff))
+
+
+@router.post("/extensions/{extension_id}/decision", response=ExtensionOut)
+def post_extension_decision(
+    request: HttpRequest, body: DecisionIn, extension_id: int = Path(..., ge=1, le=2**31 - 1)
+) -> Extension:
+    staff = current_staff(request)
+    extension = extension_get_visible(extension_id=extension_id, viewer=staff)
+    extension_decide(extension=extension, approve=body.approve, by=staff, note=body.note)
+    return extension_get_visible(extension_id=extension_id, viewer=staff)
+
+
+@router.get("/callers/{phone}", response=CallerOut)
+def get_caller(request: HttpRequest, phone: str = PHONE) -> dict[str, object]:
+    """来电弹屏: the households with this phone, their open and past requests, watch list, incidents."""
+    staff = current_staff(request)
+    found = caller_lookup(phone=phone, viewer=staff)
+    personal = sees_personal_data(staff)
+    return {
+        "phone": phone if personal else mask_phone(phone),
+        "households": [
+            {
+                "account_number": household.account_number,
+                "address": household.address,
+                "contact_name": household.contact_name if personal else mask_name(household.contact_name),
+                "phone": household.phone if personal else mask_phone(household.phone),
+                "district": household.building.district,
+                "heating_status": household.heating_status,
+                "watchlist": found.watchlist.get(household.pk),
+                "incidents": [str(incident) for incident in found.incidents.get(household.pk, [])],
+            }
+            for household in found.households
+        ],
+        "open_requests": found.open_requests,
+        "past_requests": found.past_requests,
+    }
+
+
+@router.get("/categories", response=list[CategoryOut])
+def list_categories(request: HttpRequest) -> list[Category]:
+    current_staff(request)
+    return categories_list()
+
+
+@router.get("/causes", response=list[CauseOut])
+def list_causes(request: HttpRequest) -> list[Cause]:
+    current_staff(request)
+    return causes_list()

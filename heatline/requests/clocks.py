@@ -78,14 +78,15 @@ def next_due(service_request: ServiceRequest) -> datetime | None:
 
 
 def clocks_start_handling(*, service_request: ServiceRequest, at: datetime, repair_from: datetime) -> None:
-    """Dispatch starts the first limit of handling: contact (routine) or arrival (emergency), and repair."""
+    """Dispatch starts the first limit of handling: contact (routine) or arrival (emergency), and the
+    handling limit (repair, 48 h). Every dispatched request gets the handling limit, so that no open
+    request is ever without a running clock (an emergency on site, a consultation after the call back);
+    reports that count only repair categories filter on `Category.is_repair`."""
     if service_request.kind == Kind.EMERGENCY:
         clock_start(service_request=service_request, name=ClockName.ARRIVAL, started_at=at)
     else:
         clock_start(service_request=service_request, name=ClockName.CONTACT, started_at=at)
-        category = service_request.category
-        if category is None or category.is_repair:
-            clock_start(service_request=service_request, name=ClockName.REPAIR, started_at=repair_from)
+    clock_start(service_request=service_request, name=ClockName.REPAIR, started_at=repair_from)
 
 
 def clocks_apply(*, service_request: ServiceRequest, action: str, at: datetime) -> None:

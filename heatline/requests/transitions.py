@@ -128,7 +128,7 @@ def _decide_callback(
         channel=params.channel,
         outcome=params.outcome,
         is_solved=params.solved if answered else None,
-        satisfaction=params.satisfaction or "" if answered else "",
+        satisfaction=(params.satisfaction or "") if answered else "",
         comment=params.comment,
     )
     if not answered:

@@ -1,0 +1,22 @@
+"""`heatline apitoken USERNAME`: print a new bearer token for that staff member (shown once)."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from heatline.registry.models import Staff
+from heatline.registry.services import api_token_create
+
+
+class Command(BaseCommand):
+    help = "Print a new API token (Authorization: Bearer …) for USERNAME; only its digest is stored."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("username")
+        parser.add_argument("--name", default="", help="what the token is for (e.g. 'phone system')")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        staff = Staff.objects.filter(username=options["username"], is_active=True).first()
+        if staff is None:
+            raise CommandError(f"no active staff member named {options['username']!r}")
+        self.stdout.write(api_token_create(staff=staff, name=options["name"][:100]))
