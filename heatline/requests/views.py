@@ -528,6 +528,8 @@ def _detail_page(
                 "multipart": action == Action.COMPLETE,
             }
         )
+    shown = {item["action"] for item in actions}
+    page_error = error if error and failed_action not in shown and failed_action != "decide" else ""
     show = sees_personal_data(viewer)
     pending = list(
         service_request.extensions.filter(status=ExtensionStatus.PENDING).select_related(
@@ -549,6 +551,7 @@ def _detail_page(
         "decide_form": f.ExtensionDecideForm(),
         "decide_error": error if failed_action == "decide" else "",
         "actions": actions,
+        "page_error": page_error,
         "now": timezone.now(),
         "is_government": service_request.source in ("12345", "12319"),
     }
