@@ -245,6 +245,13 @@ def rate_definitions(settings: RateSettings) -> list[tuple[str, str]]:
     ]
 
 
+def _satisfied_values(settings: RateSettings) -> list[str]:
+    values: list[str] = [Satisfaction.SATISFIED]
+    if settings["satisfaction_counts_basic"]:
+        values.append(Satisfaction.BASIC)
+    return values
+
+
 def _rate(numerator: int, denominator: int, min_sample: int) -> Rate:
     return {
         "numerator": numerator,
@@ -308,10 +315,12 @@ def clock_figures(*, flt: ReportFilter, viewer: Staff) -> tuple[dict[str, ClockF
     return figures, {"responded": responded}
 
 
-def summary(*, flt: ReportFilter, viewer: Staff, now: dt.datetime | None = None) -> Summary:
+def summary(
+    *, flt: ReportFilter, viewer: Staff, now: dt.datetime | None = None, settings: RateSettings | None = None
+) -> Summary:
     """The headline figures and the three government rates (3 queries + 1 for the settings)."""
     now = now or timezone.now()
-    settings = rate_settings()
+    settings = settings or rate_settings()
     requests = requests_for_report(flt=flt, viewer=viewer)
     counted = Q(is_excluded=False) & ~Q(status=Status.RETURNED)
     closed = Q(status=Status.CLOSED)
@@ -328,9 +337,7 @@ def summary(*, flt: ReportFilter, viewer: Staff, now: dt.datetime | None = None)
         solved=Count("id", filter=counted & closed & Q(is_solved=True)),
     )
     clocks, extra = clock_figures(flt=flt, viewer=viewer)
-    satisfied_values = [Satisfaction.SATISFIED]
-    if settings["satisfaction_counts_basic"]:
-        satisfied_values.append(Satisfaction.BASIC)
+    satisfied_values = _satisfied_values(settings)
     callbacks = scope_by_district(
         Callback.objects.filter(
             flt.q("service_request__"),
@@ -448,9 +455,11 @@ class DistrictRank(TypedDict):
     is_small_sample: bool
 
 
-def district_ranking(*, flt: ReportFilter, viewer: Staff) -> list[DistrictRank]:
+def district_ranking(
+    *, flt: ReportFilter, viewer: Staff, settings: RateSettings | None = None
+) -> list[DistrictRank]:
     """Districts ranked by on-time rate: clocks met in time ÷ clocks that ran (every clock name)."""
-    minimum = rate_settings()["min_sample"]
+    minimum = (settings or rate_settings())["min_sample"]
     clocks = scope_by_district(
         Clock.objects.filter(flt.q("service_request__")), viewer, field="service_request__district"
     )
@@ -635,6 +644,7 @@ DRILL_KEYS = (
     "nature",
     "status",
     "repeat",
+    "callback",
     "uncategorised",
 )
 
@@ -646,7 +656,8 @@ def drilldown_requests(
 
     clock=<name>&clock_state=met|breached|open|all; intake=late|in_time; solved=1; excluded=1|0;
     day=YYYY-MM-DD; building/community/household=<id>; nature; status (open = every open status);
-    repeat=1 (households with two or more requests in the period); uncategorised=1.
+    repeat=1 (households with two or more requests in the period); callback=answered|satisfied
+    (requests with such a callback, the satisfaction rate's base); uncategorised=1.
     """
     now = now or timezone.now()
     requests = requests_for_report(flt=flt, viewer=viewer)
@@ -696,6 +707,12 @@ def drilldown_requests(
         requests = requests.filter(status__in=OPEN_STATUSES, next_due_at__lte=now)
     elif status:
         requests = requests.filter(status=status)
+    callback = params.get("callback", "")
+    if callback in ("answered", "satisfied"):
+        answered = Callback.objects.filter(outcome=CallbackOutcome.ANSWERED)
+        if callback == "satisfied":
+            answered = answered.filter(satisfaction__in=_satisfied_values(rate_settings()))
+        requests = requests.filter(is_excluded=False, pk__in=answered.values("service_request_id"))
     if params.get("uncategorised") == "1":
         requests = requests.filter(category__isnull=True)
     if params.get("repeat") == "1":
@@ -733,3 +750,36 @@ def with_filter(flt: ReportFilter, **changes: Any) -> ReportFilter:
 
 def iter_rows(queryset: QuerySet[ServiceRequest], *, chunk: int = 2000) -> Iterator[ServiceRequest]:
     return queryset.iterator(chunk_size=chunk)
+
+
+class Dashboard(TypedDict):
+    summary: Summary
+    settings: RateSettings
+    daily: list[DayCount]
+    categories: list[CategoryCount]
+    districts: list[DistrictRank]
+    grid: list[CommunityRow]
+    households: list[TopRow]
+    buildings: list[TopRow]
+    repeats: RepeatFigures
+    sections: dict[str, Any]
+
+
+def dashboard(*, flt: ReportFilter, viewer: Staff, now: dt.datetime | None = None) -> Dashboard:
+    """Everything the dashboard shows, in a bounded number of queries (about 15, whatever the volume)."""
+    from heatline.reports.sections import sections_for
+
+    now = now or timezone.now()
+    settings = rate_settings()
+    return {
+        "summary": summary(flt=flt, viewer=viewer, now=now, settings=settings),
+        "settings": settings,
+        "daily": daily_volume(flt=flt, viewer=viewer),
+        "categories": category_breakdown(flt=flt, viewer=viewer),
+        "districts": district_ranking(flt=flt, viewer=viewer, settings=settings),
+        "grid": community_grid(flt=flt, viewer=viewer),
+        "households": top_households(flt=flt, viewer=viewer),
+        "buildings": top_buildings(flt=flt, viewer=viewer),
+        "repeats": repeat_figures(flt=flt, viewer=viewer),
+        "sections": sections_for(flt=flt, viewer=viewer, now=now),
+    }

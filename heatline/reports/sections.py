@@ -1,0 +1,165 @@
+"""Optional report sections from the other areas (watch list, inspections, joint cases, training).
+
+Each section reads the other app's tables through its public selectors or plain grouped queries and is
+wrapped so that a missing or changed piece shows "not available" instead of breaking the page; the
+query runs in a savepoint so that a failure on PostgreSQL does not poison the request's transaction.
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import FieldError
+from django.db import DatabaseError, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from heatline.registry.models import Staff
+from heatline.registry.scoping import scope_by_district
+
+log = logging.getLogger(__name__)
+
+Section = Callable[[Any, Staff, dt.datetime], dict[str, Any] | None]
+
+
+def _watch_list(flt: Any, viewer: Staff, now: dt.datetime) -> dict[str, Any] | None:
+    """未诉先办: watch-list coverage of the season(s) the period touches."""
+    entry = apps.get_model("proactive", "WatchEntry")
+    season = apps.get_model("core", "HeatingSeason")
+    seasons = season.objects.filter(first_heating_day__lte=flt.date_to, last_day__gte=flt.date_from)
+    entries = scope_by_district(entry.objects.filter(season__in=seasons).exclude(status="removed"), viewer)
+    figures = entries.aggregate(
+        planned=Count("id"),
+        visited=Count("id", filter=Q(visited_at__isnull=False)),
+        below=Count("id", filter=Q(was_below_standard=True)),
+        fixed=Count("id", filter=Q(fixed_at__isnull=False)),
+        confirmed=Count("id", filter=Q(confirmed_at__isnull=False)),
+    )
+    planned = figures["planned"]
+    figures["visited_share"] = round(figures["visited"] / planned, 4) if planned else None
+    return figures
+
+
+def _inspections(flt: Any, viewer: Staff, now: dt.datetime) -> dict[str, Any] | None:
+    """Post-season inspection: rectification items open, overdue, completed (their scoping applies)."""
+    from heatline.inspections.selectors import item_list_visible
+
+    today = timezone.localdate(now)
+    items = item_list_visible(viewer=viewer, today=today).order_by()
+    figures = items.aggregate(
+        total=Count("id", distinct=True),
+        completed=Count("id", filter=Q(status="completed"), distinct=True),
+        overdue=Count("id", filter=Q(status="open", due_on__lt=today), distinct=True),
+    )
+    figures["open"] = figures["total"] - figures["completed"]
+    figures["completed_share"] = (
+        round(figures["completed"] / figures["total"], 4) if figures["total"] else None
+    )
+    return figures
+
+
+def _joint(flt: Any, viewer: Staff, now: dt.datetime) -> dict[str, Any] | None:
+    """难诉联办: joint cases opened in the period, open/overdue/solved, and their two clocks."""
+    case = apps.get_model("joint", "JointCase")
+    clock = apps.get_model("joint", "CaseClock")
+    cases = scope_by_district(
+        case.objects.filter(opened_at__gte=flt.start(), opened_at__lt=flt.end()), viewer
+    )
+    figures = cases.aggregate(
+        total=Count("id"),
+        open=Count("id", filter=Q(status__in=("open", "in_progress", "solved", "called_back"))),
+        solved=Count("id", filter=Q(status__in=("solved", "called_back", "closed"))),
+    )
+    clocks = scope_by_district(
+        clock.objects.filter(case__opened_at__gte=flt.start(), case__opened_at__lt=flt.end()),
+        viewer,
+        field="case__district",
+    )
+    rows = (
+        clocks.values("name")
+        .annotate(
+            total=Count("id"),
+            met=Count(
+                "id", filter=Q(met_at__isnull=False, breached_at__isnull=True, met_at__lte=F("due_at"))
+            ),
+            breached=Count("id", filter=Q(breached_at__isnull=False) | Q(met_at__gt=F("due_at"))),
+            overdue=Count("id", filter=Q(met_at__isnull=True, due_at__lte=now)),
+        )
+        .order_by("name")
+    )
+    figures["clocks"] = {row["name"]: row for row in rows}
+    figures["overdue"] = cases.filter(clocks__met_at__isnull=True, clocks__due_at__lte=now).distinct().count()
+    return figures
+
+
+def _incidents(flt: Any, viewer: Staff, now: dt.datetime) -> dict[str, Any] | None:
+    """Incidents (outages) opened in the period, if the incidents app has its model yet."""
+    try:
+        incident = apps.get_model("incidents", "Incident")
+    except LookupError:
+        return None
+    names = {f.name for f in incident._meta.get_fields()}
+    stamp = next((n for n in ("opened_at", "started_at", "created_at") if n in names), None)
+    if stamp is None:
+        return None
+    incidents = incident.objects.filter(**{f"{stamp}__gte": flt.start(), f"{stamp}__lt": flt.end()})
+    if "district" in names:
+        incidents = scope_by_district(incidents, viewer)
+    figures: dict[str, Any] = {"total": incidents.count()}
+    if "status" in names:
+        figures["by_status"] = dict(
+            incidents.values_list("status")
+            .annotate(n=Count("id"))
+            .order_by("status")
+            .values_list("status", "n")
+        )
+    return figures
+
+
+def _training(flt: Any, viewer: Staff, now: dt.datetime) -> dict[str, Any] | None:
+    """第十条: training coverage of each quarter the period touches."""
+    from heatline.training.selectors import coverage_for_period
+
+    quarters = coverage_for_period(
+        first=flt.date_from, last=min(flt.date_to, timezone.localdate(now)), viewer=viewer
+    )
+    return {
+        "quarters": [
+            {
+                "label": c.label,
+                "year": c.year,
+                "quarter": c.quarter,
+                "sessions": c.sessions,
+                "required": c.required,
+                "trained": c.trained,
+                "missed": len(c.missed),
+                "share": c.share,
+                "topics": c.topics,
+            }
+            for c in quarters[-4:]
+        ]
+    }
+
+
+SECTIONS: dict[str, Section] = {
+    "watch_list": _watch_list,
+    "inspections": _inspections,
+    "joint": _joint,
+    "incidents": _incidents,
+    "training": _training,
+}
+
+
+def sections_for(*, flt: Any, viewer: Staff, now: dt.datetime) -> dict[str, Any]:
+    """Every section's figures, or None where the other area is missing or failed (logged)."""
+    result: dict[str, Any] = {}
+    for name, section in SECTIONS.items():
+        try:
+            with transaction.atomic():
+                result[name] = section(flt, viewer, now)
+        except (ImportError, LookupError, FieldError, DatabaseError, AttributeError, TypeError):
+            log.warning("report section %s unavailable", name, exc_info=True)
+            result[name] = None
+    return result
