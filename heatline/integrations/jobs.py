@@ -1,0 +1,15 @@
+from datetime import datetime
+
+from heatline.core.worker import job
+from heatline.integrations.exchange.services import nonces_purge
+from heatline.integrations.public.services import callback_invites_send
+
+
+@job("exchange_nonces_purge")
+def purge_nonces(now: datetime) -> int:
+    return nonces_purge(now=now)
+
+
+@job("public_callback_invites")
+def send_callback_invites(now: datetime) -> int:
+    return callback_invites_send(now=now)
