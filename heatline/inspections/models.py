@@ -1,5 +1,6 @@
 """第五条: high-risk hazard areas, the post-season inspection campaign and the rectification ledger."""
 
+import datetime as dt
 from typing import Any, Final
 
 from django.conf import settings
@@ -458,6 +459,15 @@ class RectificationItem(BaseModel):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.description[:40]}"
+
+    @property
+    def asset_label(self) -> str:
+        if self.finding is not None:
+            return self.finding.asset_label
+        return str(self.pipe_section) if self.pipe_section is not None else ""
+
+    def is_overdue_on(self, today: "dt.date") -> bool:
+        return self.status == ItemStatus.OPEN and self.due_on is not None and self.due_on < today
 
 
 class ProgressUpdate(models.Model):

@@ -742,6 +742,21 @@ def finding_record(
 
 
 @transaction.atomic
+def finding_photos_add(*, finding: Finding, photos: Sequence[UploadedFile[bytes]], by: Staff) -> list[Photo]:
+    """More photos for a finding (taken on the phone after the finding was saved)."""
+    _require_team(by, finding.campaign_area.campaign)
+    if not photos:
+        raise InvalidInput(_("请选择照片"), field="photos")
+    for photo in photos:
+        _check_photo(photo)
+    added = [
+        Photo.objects.create(finding=finding, image=p, content_type=p.content_type or "") for p in photos
+    ]
+    audit_record(by=by, obj=finding, action="photos_added", extra={"photos": [p.pk for p in added]})
+    return added
+
+
+@transaction.atomic
 def item_replacement_create(
     *,
     campaign_area: CampaignArea,
@@ -758,8 +773,9 @@ def item_replacement_create(
             _("管段%(code)s非本公司产权,不能列入更换,请通知产权人") % {"code": pipe_section.code},
             field="pipe_section",
         )
+    # One replacement per pipe and campaign (a building area and its community area share pipes).
     existing = RectificationItem.objects.filter(
-        campaign_area=campaign_area, kind=ItemKind.REPLACEMENT, pipe_section=pipe_section
+        campaign=campaign_area.campaign, kind=ItemKind.REPLACEMENT, pipe_section=pipe_section
     ).first()
     if existing is not None:
         return existing
