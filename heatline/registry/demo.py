@@ -7,8 +7,8 @@ Sizes scale with the household count: ~33 households a building, ~10 buildings a
 import datetime as dt
 import random
 from collections.abc import Callable
-from functools import cache
 from decimal import Decimal
+from functools import cache
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -26,10 +26,60 @@ DISTRICTS = [
     ("D05", "花园片区", 1), ("D06", "通江片区", 1), ("D07", "幸福片区", 1), ("D08", "大河片区", 1),
 ]  # fmt: skip
 DEPARTMENTS = [("KF", "客服科"), ("SF", "收费科"), ("GW", "管网科"), ("YX", "运行科")]
-ESTATE_WORDS = "阳光 幸福 和平 锦绣 金河 北岸 江畔 兴隆 东方 明珠 翠园 华府 康乐 松江 瑷珲 龙江 嘉园 丽景 富民 长青".split()
+ESTATE_WORDS = [
+    "阳光",
+    "幸福",
+    "和平",
+    "锦绣",
+    "金河",
+    "北岸",
+    "江畔",
+    "兴隆",
+    "东方",
+    "明珠",
+    "翠园",
+    "华府",
+    "康乐",
+    "松江",
+    "瑷珲",
+    "龙江",
+    "嘉园",
+    "丽景",
+    "富民",
+    "长青",
+]
 ESTATE_SUFFIX = ["小区", "花园", "家园", "新村", "佳苑"]
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕".replace("", " ").split()
-GIVEN = "伟 芳 娜 敏 静 丽 强 磊 军 洋 勇 艳 杰 娟 涛 明 超 秀英 华 平 刚 桂英 建国 淑珍 玉兰 志强".split()
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕".replace(
+    "", " "
+).split()
+GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "华",
+    "平",
+    "刚",
+    "桂英",
+    "建国",
+    "淑珍",
+    "玉兰",
+    "志强",
+]
 
 # Fixed demo accounts (README): username → (role, display name)
 ACCOUNTS = {
@@ -51,7 +101,9 @@ def person(rng: random.Random) -> str:
 
 
 def mobile(rng: random.Random) -> str:
-    return rng.choice(["138", "139", "135", "150", "158", "187", "133", "177"]) + f"{rng.randrange(10**8):08d}"
+    return (
+        rng.choice(["138", "139", "135", "150", "158", "187", "133", "177"]) + f"{rng.randrange(10**8):08d}"
+    )
 
 
 @cache
@@ -74,16 +126,25 @@ def _staff(username: str, role: str, name: str, **fields: object) -> m.Staff:
 
 @transaction.atomic
 def populate_organisation(*, rng: random.Random, progress: Progress) -> None:
-    company, _ = m.Company.objects.get_or_create(name="黑河市热电有限责任公司", defaults={"hotline": "963000"})
-    branches = [m.Branch.objects.get_or_create(code=code, defaults={"company": company, "name": name})[0] for code, name in BRANCHES]
+    company, _ = m.Company.objects.get_or_create(
+        name="黑河市热电有限责任公司", defaults={"hotline": "963000"}
+    )
+    branches = [
+        m.Branch.objects.get_or_create(code=code, defaults={"company": company, "name": name})[0]
+        for code, name in BRANCHES
+    ]
     districts = [
         m.District.objects.get_or_create(code=code, defaults={"branch": branches[b], "name": name})[0]
         for code, name, b in DISTRICTS
     ]
-    departments = {code: m.Department.objects.get_or_create(code=code, defaults={"name": name})[0] for code, name in DEPARTMENTS}
+    departments = {
+        code: m.Department.objects.get_or_create(code=code, defaults={"name": name})[0]
+        for code, name in DEPARTMENTS
+    }
     crews = [
         m.Team.objects.get_or_create(
-            code=f"QX{i + 1}", defaults={"name": f"{b.name}供热抢修突击队", "kind": m.TeamKind.REPAIR_CREW, "branch": b}
+            code=f"QX{i + 1}",
+            defaults={"name": f"{b.name}供热抢修突击队", "kind": m.TeamKind.REPAIR_CREW, "branch": b},
         )[0]
         for i, b in enumerate(branches)
     ]
@@ -104,23 +165,43 @@ def populate_organisation(*, rng: random.Random, progress: Progress) -> None:
     for i in range(2, 7):
         _staff(f"operator{i}", m.Role.OPERATOR, person(rng))
     for index, district in enumerate(districts):
-        responsible = accounts["district"] if index == 0 else _staff(
-            f"district{index + 1}", m.Role.DISTRICT, person(rng), district=district, branch=district.branch
+        responsible = (
+            accounts["district"]
+            if index == 0
+            else _staff(
+                f"district{index + 1}",
+                m.Role.DISTRICT,
+                person(rng),
+                district=district,
+                branch=district.branch,
+            )
         )
         if district.responsible_id is None:
             district.responsible = responsible
             district.save(update_fields=["responsible"])
         for w in (1, 2):
-            _staff(f"worker{index + 1}_{w}", m.Role.WORKER, person(rng), district=district, branch=district.branch)
+            _staff(
+                f"worker{index + 1}_{w}",
+                m.Role.WORKER,
+                person(rng),
+                district=district,
+                branch=district.branch,
+            )
     heads = {"KF": accounts["depthead"]}
     for code in ("SF", "GW", "YX"):
-        heads[code] = _staff(f"head_{code.lower()}", m.Role.DEPT_HEAD, person(rng), department=departments[code])
+        heads[code] = _staff(
+            f"head_{code.lower()}", m.Role.DEPT_HEAD, person(rng), department=departments[code]
+        )
     for code, department in departments.items():
         if department.head_id is None:
             department.head = heads[code]
             department.save(update_fields=["head"])
     for i, crew in enumerate(crews):
-        leader = accounts["crew"] if i == 0 else _staff(f"crew{i + 1}", m.Role.CREW, person(rng), team=crew, branch=crew.branch)
+        leader = (
+            accounts["crew"]
+            if i == 0
+            else _staff(f"crew{i + 1}", m.Role.CREW, person(rng), team=crew, branch=crew.branch)
+        )
         if crew.leader_id is None:
             crew.leader = leader
             crew.save(update_fields=["leader"])
@@ -138,7 +219,13 @@ def populate_organisation(*, rng: random.Random, progress: Progress) -> None:
     # Categories → departments (the reference categories come with the migrations).
     from heatline.requests.models import Category
 
-    mapping = {"billing": "SF", "suspension": "SF", "network_leak": "GW", "indoor_leak": "GW", "heating_complaint": "KF"}
+    mapping = {
+        "billing": "SF",
+        "suspension": "SF",
+        "network_leak": "GW",
+        "indoor_leak": "GW",
+        "heating_complaint": "KF",
+    }
     for category in Category.objects.filter(department=None):
         category.department = departments[mapping.get(category.code, "YX")]
         category.save(update_fields=["department"])
@@ -146,19 +233,29 @@ def populate_organisation(*, rng: random.Random, progress: Progress) -> None:
     # Partner bodies for joint work.
     for district in districts:
         street, _ = m.PartnerBody.objects.get_or_create(
-            kind=m.PartnerKind.STREET, name=f"{district.name[:-2]}街道社区",
+            kind=m.PartnerKind.STREET,
+            name=f"{district.name[:-2]}街道社区",
             defaults={"contact_name": person(rng), "phone": "0456-" + str(rng.randrange(8200000, 8299999))},
         )
         street.districts.add(district)
         police, _ = m.PartnerBody.objects.get_or_create(
-            kind=m.PartnerKind.POLICE, name=f"{district.name[:-2]}派出所",
+            kind=m.PartnerKind.POLICE,
+            name=f"{district.name[:-2]}派出所",
             defaults={"contact_name": person(rng), "phone": "0456-" + str(rng.randrange(8300000, 8399999))},
         )
         police.districts.add(district)
     for name in ("龙城物业", "安居物业", "宏达物业", "北国物业"):
-        m.PartnerBody.objects.get_or_create(kind=m.PartnerKind.PROPERTY, name=name, defaults={"contact_name": person(rng), "phone": mobile(rng)})
-    m.PartnerBody.objects.get_or_create(kind=m.PartnerKind.HOUSING_BUREAU, name="黑河市住房和城乡建设局", defaults={"phone": "0456-8223000"})
-    m.PartnerBody.objects.get_or_create(kind=m.PartnerKind.HEATING_OFFICE, name="黑河市供热办", defaults={"phone": "0456-8224000"})
+        m.PartnerBody.objects.get_or_create(
+            kind=m.PartnerKind.PROPERTY,
+            name=name,
+            defaults={"contact_name": person(rng), "phone": mobile(rng)},
+        )
+    m.PartnerBody.objects.get_or_create(
+        kind=m.PartnerKind.HOUSING_BUREAU, name="黑河市住房和城乡建设局", defaults={"phone": "0456-8223000"}
+    )
+    m.PartnerBody.objects.get_or_create(
+        kind=m.PartnerKind.HEATING_OFFICE, name="黑河市供热办", defaults={"phone": "0456-8224000"}
+    )
 
     # Heating seasons: Heihe's official season runs 1 October – 30 April.
     for year in (2024, 2025, 2026):
@@ -170,7 +267,9 @@ def populate_organisation(*, rng: random.Random, progress: Progress) -> None:
                 "last_day": dt.date(year + 1, 4, 30),
             },
         )
-    progress(f"organisation: {len(branches)} branches, {len(districts)} districts, {m.Staff.objects.count()} staff")
+    progress(
+        f"organisation: {len(branches)} branches, {len(districts)} districts, {m.Staff.objects.count()} staff"
+    )
 
 
 def populate_property(*, rng: random.Random, progress: Progress, households: int) -> None:
@@ -188,18 +287,26 @@ def populate_property(*, rng: random.Random, progress: Progress, households: int
     with transaction.atomic():
         stations = m.Station.objects.bulk_create(
             [
-                m.Station(code=f"S{i + 1:03d}", name=f"{ESTATE_WORDS[i % 20]}{i // 20 + 1}号换热站",
-                          branch=districts[i % len(districts)].branch)
+                m.Station(
+                    code=f"S{i + 1:03d}",
+                    name=f"{ESTATE_WORDS[i % 20]}{i // 20 + 1}号换热站",
+                    branch=districts[i % len(districts)].branch,
+                )
                 for i in range(n_stations)
             ]
         )
         communities = []
         for i in range(n_communities):
             district = districts[i % len(districts)]
-            name = f"{ESTATE_WORDS[i % 20]}{ESTATE_SUFFIX[(i // 20) % 5]}" + (f"{i // 100 + 1}期" if i >= 100 else "")
+            name = f"{ESTATE_WORDS[i % 20]}{ESTATE_SUFFIX[(i // 20) % 5]}" + (
+                f"{i // 100 + 1}期" if i >= 100 else ""
+            )
             communities.append(
                 m.Community(
-                    code=f"C{i + 1:04d}", name=name, district=district, street=streets[district.pk],
+                    code=f"C{i + 1:04d}",
+                    name=name,
+                    district=district,
+                    street=streets[district.pk],
                     property_company=rng.choice(properties) if properties else None,
                     is_old_estate=rng.random() < 0.3,
                 )
@@ -209,9 +316,12 @@ def populate_property(*, rng: random.Random, progress: Progress, households: int
         station_of = {c.pk: stations[i // 5 % len(stations)] for i, c in enumerate(communities)}
         buildings = [
             m.Building(
-                community=communities[i % n_communities], number=str(i // n_communities + 1),
-                district_id=communities[i % n_communities].district_id, station=station_of[communities[i % n_communities].pk],
-                floors=rng.choice([6, 6, 7, 11, 18]), built_year=rng.randrange(1985, 2022),
+                community=communities[i % n_communities],
+                number=str(i // n_communities + 1),
+                district_id=communities[i % n_communities].district_id,
+                station=station_of[communities[i % n_communities].pk],
+                floors=rng.choice([6, 6, 7, 11, 18]),
+                built_year=rng.randrange(1985, 2022),
             )
             for i in range(n_buildings)
         ]
@@ -239,10 +349,16 @@ def populate_property(*, rng: random.Random, progress: Progress, households: int
                 phone = DEMO_CALLER_PHONE if made == 0 else mobile(rng)
                 batch.append(
                     m.Household(
-                        account_number=str(account), building=building, unit=unit, room=room,
+                        account_number=str(account),
+                        building=building,
+                        unit=unit,
+                        room=room,
                         address=household_address(building=building, unit=unit, room=room),
-                        contact_name=person(rng), phone=phone,
-                        heating_status=m.HeatingStatus.STOPPED if rng.random() < 0.04 else m.HeatingStatus.HEATING,
+                        contact_name=person(rng),
+                        phone=phone,
+                        heating_status=m.HeatingStatus.STOPPED
+                        if rng.random() < 0.04
+                        else m.HeatingStatus.HEATING,
                         heated_area=Decimal(rng.randrange(45, 140)),
                     )
                 )
@@ -259,13 +375,17 @@ def populate_property(*, rng: random.Random, progress: Progress, households: int
         from django.db.models import Sum
 
         sums = dict(
-            m.Household.objects.values_list("building__community").annotate(a=Sum("heated_area")).values_list("building__community", "a")
+            m.Household.objects.values_list("building__community")
+            .annotate(a=Sum("heated_area"))
+            .values_list("building__community", "a")
         )
         for community in communities:
             community.heated_area = sums.get(community.pk) or 0
         m.Community.objects.bulk_update(communities, ["heated_area"], batch_size=2000)
         station_sums = dict(
-            m.Household.objects.values_list("building__station").annotate(a=Sum("heated_area")).values_list("building__station", "a")
+            m.Household.objects.values_list("building__station")
+            .annotate(a=Sum("heated_area"))
+            .values_list("building__station", "a")
         )
         for station in stations:
             station.heated_area = station_sums.get(station.pk) or 0
@@ -282,11 +402,14 @@ def populate_property(*, rng: random.Random, progress: Progress, households: int
                 other = rng.random() < 0.25 and properties
                 sections.append(
                     m.PipeSection(
-                        code=f"{station.code}-P{s + 1}", name=f"{station.name}{s + 1}号支线", station=station,
+                        code=f"{station.code}-P{s + 1}",
+                        name=f"{station.name}{s + 1}号支线",
+                        station=station,
                         owner=m.PipeOwner.OTHER if other else m.PipeOwner.COMPANY,
                         owner_partner=rng.choice(properties) if other else None,
                         diameter_mm=rng.choice([80, 100, 150, 200, 250]),
-                        length_m=Decimal(rng.randrange(80, 900)), laid_year=rng.randrange(1990, 2020),
+                        length_m=Decimal(rng.randrange(80, 900)),
+                        laid_year=rng.randrange(1990, 2020),
                     )
                 )
         sections = m.PipeSection.objects.bulk_create(sections)

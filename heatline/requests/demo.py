@@ -34,7 +34,11 @@ Progress = Callable[[str], None]
 TZ = dt.timezone(dt.timedelta(hours=8))
 
 CONTENTS = {
-    "low_temperature": ["家里暖气不热,客厅只有{t}度", "卧室温度低,只有{t}度,老人冷", "室温{t}度,不达标,要求处理"],
+    "low_temperature": [
+        "家里暖气不热,客厅只有{t}度",
+        "卧室温度低,只有{t}度,老人冷",
+        "室温{t}度,不达标,要求处理",
+    ],
     "no_heat": ["暖气一点都不热,全楼都停了吗", "今天早上开始暖气停了"],
     "small_repair": ["暖气片阀门滴水", "暖气片需要放气,有响声", "入户阀门拧不动"],
     "heating_complaint": ["维修人员说好来没来,投诉", "对上次处理不满意"],
@@ -46,7 +50,14 @@ CONTENTS = {
 WEIGHTS = {"low_temperature": 55, "no_heat": 8, "small_repair": 15, "heating_complaint": 5, "billing": 7, "suspension": 3,
            "indoor_leak": 4, "network_leak": 3}  # fmt: skip
 CAUSE_OF = {
-    "low_temperature": ["radiator_air", "slow_circulation", "pipe_blockage", "valve_fault", "window_open", "building_insulation"],
+    "low_temperature": [
+        "radiator_air",
+        "slow_circulation",
+        "pipe_blockage",
+        "valve_fault",
+        "window_open",
+        "building_insulation",
+    ],
     "no_heat": ["valve_fault", "pipe_blockage", "heat_source", "equipment_ageing"],
     "small_repair": ["valve_fault", "equipment_ageing", "radiator_air"],
     "heating_complaint": ["other"],
@@ -71,12 +82,24 @@ def populate(*, rng: random.Random, progress: Progress, households: int = 20000)
     season_start = dt.date(today.year if today.month >= 9 else today.year - 1, 10, 1)
     # History grows with the utility up to a cap: benchmarks generate their own millions in bulk SQL.
     per_season = min(max(300, households // 10), 3000)
-    _history(rng=rng, progress=progress, start=season_start.replace(year=season_start.year - 1), days=212, count=per_season)
+    _history(
+        rng=rng,
+        progress=progress,
+        start=season_start.replace(year=season_start.year - 1),
+        days=212,
+        count=per_season,
+    )
     hot_buildings = list(Building.objects.order_by("id")[3:60:11][:5])
     _hot_spots(rng=rng, buildings=hot_buildings, seasons=(season_start.year - 2, season_start.year - 1))
     days_so_far = (today - season_start).days
     if days_so_far > 2:
-        _history(rng=rng, progress=progress, start=season_start, days=days_so_far - 2, count=min(max(150, households // 25), 1200))
+        _history(
+            rng=rng,
+            progress=progress,
+            start=season_start,
+            days=days_so_far - 2,
+            count=min(max(150, households // 25), 1200),
+        )
     _live(rng=rng, progress=progress)
 
 
@@ -120,16 +143,38 @@ def _history(*, rng: random.Random, progress: Progress, start: dt.date, days: in
         satisfaction = rng.choices(["satisfied", "basic", "unsatisfied"], weights=[80, 14, 6])[0]
         requests.append(
             ServiceRequest(
-                number=f"RX{day:%Y%m%d}{sequence[day]:05d}", source=rng.choices(
-                    [Source.HOTLINE, Source.GOV_12345, Source.GOV_12319, Source.SERVICE_POINT], weights=[70, 20, 5, 5])[0],
-                nature=category.nature, kind=category.kind, category=category, status=Status.CLOSED, caller_name=household.contact_name,
-                phone=household.phone, address=household.address, household=household, building_id=household.building_id,
-                district_id=building.district_id, content=rng.choice(CONTENTS[code]).format(t=rng.randrange(12, 19)),
-                department=category.department, assignee_id=category.department.head_id if category.department else None,
-                created_by=operator, received_at=received, registered_at=registered, dispatched_at=registered,
-                contacted_at=first, arrived_at=first, completed_at=completed, reported_at=reported, closed_at=closed,
-                is_late_intake=late, cause=causes[rng.choice(CAUSE_OF[code])], result="已处理,室温恢复正常",
-                is_solved=satisfaction != "unsatisfied" or rng.random() < 0.5, satisfaction=satisfaction,
+                number=f"RX{day:%Y%m%d}{sequence[day]:05d}",
+                source=rng.choices(
+                    [Source.HOTLINE, Source.GOV_12345, Source.GOV_12319, Source.SERVICE_POINT],
+                    weights=[70, 20, 5, 5],
+                )[0],
+                nature=category.nature,
+                kind=category.kind,
+                category=category,
+                status=Status.CLOSED,
+                caller_name=household.contact_name,
+                phone=household.phone,
+                address=household.address,
+                household=household,
+                building_id=household.building_id,
+                district_id=building.district_id,
+                content=rng.choice(CONTENTS[code]).format(t=rng.randrange(12, 19)),
+                department=category.department,
+                assignee_id=category.department.head_id if category.department else None,
+                created_by=operator,
+                received_at=received,
+                registered_at=registered,
+                dispatched_at=registered,
+                contacted_at=first,
+                arrived_at=first,
+                completed_at=completed,
+                reported_at=reported,
+                closed_at=closed,
+                is_late_intake=late,
+                cause=causes[rng.choice(CAUSE_OF[code])],
+                result="已处理,室温恢复正常",
+                is_solved=satisfaction != "unsatisfied" or rng.random() < 0.5,
+                satisfaction=satisfaction,
             )
         )
     for r in requests:
@@ -185,14 +230,29 @@ def _hot_spots(*, rng: random.Random, buildings: list[Building], seasons: tuple[
                 received = dt.datetime(year, 12, rng.randrange(1, 28), rng.randrange(7, 22), tzinfo=TZ)
                 rows.append(
                     ServiceRequest(
-                        number=f"RX{received:%Y%m%d}{sequence:05d}", source=Source.HOTLINE, kind=Kind.ROUTINE,
-                        category=categories["low_temperature"], status=Status.CLOSED, caller_name=household.contact_name,
-                        phone=household.phone, address=household.address, household=household, building=building,
-                        district_id=building.district_id, content="暖气不热,管道可能堵了", created_by=operator,
-                        received_at=received, registered_at=received + timedelta(minutes=2),
-                        dispatched_at=received + timedelta(minutes=2), completed_at=received + timedelta(hours=20),
-                        reported_at=received + timedelta(hours=21), closed_at=received + timedelta(hours=30),
-                        cause=blockage, result="清理管道杂质", is_solved=True, satisfaction="basic",
+                        number=f"RX{received:%Y%m%d}{sequence:05d}",
+                        source=Source.HOTLINE,
+                        kind=Kind.ROUTINE,
+                        category=categories["low_temperature"],
+                        status=Status.CLOSED,
+                        caller_name=household.contact_name,
+                        phone=household.phone,
+                        address=household.address,
+                        household=household,
+                        building=building,
+                        district_id=building.district_id,
+                        content="暖气不热,管道可能堵了",
+                        created_by=operator,
+                        received_at=received,
+                        registered_at=received + timedelta(minutes=2),
+                        dispatched_at=received + timedelta(minutes=2),
+                        completed_at=received + timedelta(hours=20),
+                        reported_at=received + timedelta(hours=21),
+                        closed_at=received + timedelta(hours=30),
+                        cause=blockage,
+                        result="清理管道杂质",
+                        is_solved=True,
+                        satisfaction="basic",
                     )
                 )
     ServiceRequest.objects.bulk_create(rows)
@@ -211,9 +271,13 @@ def _live(*, rng: random.Random, progress: Progress) -> None:
         source = rng.choices([Source.HOTLINE, Source.GOV_12345, Source.GOV_12319], weights=[75, 20, 5])[0]
         service_request, _created = request_register(
             intake=Intake(
-                source=source, external_id=f"{source}-DEMO{i:04d}" if source != Source.HOTLINE else None,
-                phone=household.phone, caller_name=household.contact_name, household=household.account_number,
-                content=rng.choice(CONTENTS[code]).format(t=rng.randrange(13, 19)), category=code,
+                source=source,
+                external_id=f"{source}-DEMO{i:04d}" if source != Source.HOTLINE else None,
+                phone=household.phone,
+                caller_name=household.contact_name,
+                household=household.account_number,
+                content=rng.choice(CONTENTS[code]).format(t=rng.randrange(13, 19)),
+                category=code,
             ),
             by=operator,
         )
@@ -223,17 +287,26 @@ def _live(*, rng: random.Random, progress: Progress) -> None:
         stage = i % 6
         try:
             if stage >= 1:
-                service_request = _step(service_request, Action.ARRIVE if service_request.kind == Kind.EMERGENCY else Action.CONTACT)
+                service_request = _step(
+                    service_request,
+                    Action.ARRIVE if service_request.kind == Kind.EMERGENCY else Action.CONTACT,
+                )
             if stage >= 2 and service_request.kind == Kind.ROUTINE:
                 service_request = _step(service_request, Action.ARRIVE)
             if stage >= 3:
-                cause = rng.choice(CAUSE_OF[service_request.category.code if service_request.category else "low_temperature"])
-                service_request = _step(service_request, Action.COMPLETE, Params(cause=cause, result="已处理,室温恢复到21度"))
+                cause = rng.choice(
+                    CAUSE_OF[service_request.category.code if service_request.category else "low_temperature"]
+                )
+                service_request = _step(
+                    service_request, Action.COMPLETE, Params(cause=cause, result="已处理,室温恢复到21度")
+                )
             if stage >= 4:
                 service_request = _step(service_request, Action.REPORT)
             if stage >= 5:
                 service_request = request_transition(
-                    service_request=service_request, action=Action.CALLBACK, by=operator,
+                    service_request=service_request,
+                    action=Action.CALLBACK,
+                    by=operator,
                     params=Params(solved=True, satisfaction="satisfied"),
                 )
         except Exception as error:  # demo data must not stop on one odd request
@@ -257,7 +330,9 @@ def _shift(service_request: ServiceRequest, delta: timedelta) -> None:
     ServiceRequest.objects.filter(pk=service_request.pk).update(**moves)
     clock_fields = ["started_at", "due_at", "warn_at", "met_at"]
     for clock in Clock.objects.filter(service_request=service_request):
-        Clock.objects.filter(pk=clock.pk).update(**{f: F(f) - delta for f in clock_fields if getattr(clock, f) is not None})
+        Clock.objects.filter(pk=clock.pk).update(
+            **{f: F(f) - delta for f in clock_fields if getattr(clock, f) is not None}
+        )
     RequestEvent.objects.filter(service_request=service_request).update(at=F("at") - delta)
 
 

@@ -15,18 +15,26 @@ from heatline.registry.models import Household
 
 
 class Command(BaseCommand):
-    help = "创建演示数据(幂等) / Create the demo utility: organisation, property, staff, history (idempotent)."
+    help = (
+        "创建演示数据(幂等) / Create the demo utility: organisation, property, staff, history (idempotent)."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--size", type=int, default=20000, help="households (default 20,000; e.g. 200000 for benchmarks)")
+        parser.add_argument(
+            "--size", type=int, default=20000, help="households (default 20,000; e.g. 200000 for benchmarks)"
+        )
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--force", action="store_true", help="run even when DEBUG is off")
-        parser.add_argument("--if-empty", action="store_true", help="do nothing when households exist already")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing when households exist already"
+        )
         parser.add_argument("--no-history", action="store_true", help="register only: no requests or ledgers")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["force"]:
-            raise CommandError("DEBUG is off: demo data would mix with real data. Use --force if you mean it.")
+            raise CommandError(
+                "DEBUG is off: demo data would mix with real data. Use --force if you mean it."
+            )
         if options["size"] < 100 or options["size"] > 5_000_000:
             raise CommandError("--size must be between 100 and 5,000,000 households")
         if options["if_empty"] and Household.objects.exists():
@@ -47,10 +55,16 @@ class Command(BaseCommand):
         if not options["no_history"]:
             from heatline.requests import demo as requests_demo
 
-            requests_demo.populate(rng=random.Random(options["seed"] + 1), progress=progress, households=options["size"])
+            requests_demo.populate(
+                rng=random.Random(options["seed"] + 1), progress=progress, households=options["size"]
+            )
             # Every other area adds its own demo rows (watch list, inspections, cases, incidents, training…).
             for config in apps.get_app_configs():
-                if not config.name.startswith("heatline.") or config.label in ("registry", "requests", "core"):
+                if not config.name.startswith("heatline.") or config.label in (
+                    "registry",
+                    "requests",
+                    "core",
+                ):
                     continue
                 try:
                     module = importlib.import_module(f"{config.name}.demo")
@@ -63,7 +77,7 @@ class Command(BaseCommand):
         self._accounts()
 
     def _accounts(self) -> None:
-        self.stdout.write("\nDemo accounts (password: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"\nDemo accounts (password: {DEMO_PASSWORD}):")
         for username, (role, name) in ACCOUNTS.items():
             self.stdout.write(f"  {username:<10} {role.label}  {name}")
         self.stdout.write(f"Caller pop-up demo: /intake/?caller={DEMO_CALLER_PHONE}")

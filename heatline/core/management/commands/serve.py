@@ -26,14 +26,30 @@ class Command(BaseCommand):
         children: list[subprocess.Popen[bytes]] = []
         worker_command = [python, "-m", "heatline.cli", "worker"]
         web = subprocess.Popen(
-            [python, "-m", "gunicorn", "heatline.wsgi", "-b", bind, "-w", str(options["workers"]),
-             "--access-logfile", "-", "--graceful-timeout", "10", "--timeout", "60"]  # fmt: skip
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "heatline.wsgi",
+                "-b",
+                bind,
+                "-w",
+                str(options["workers"]),
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "10",
+                "--timeout",
+                "60",
+            ]
         )
         children.append(web)
         if not options["no_worker"]:
             children.append(subprocess.Popen(worker_command))
         self.stdout.write(
-            self.style.SUCCESS(f"\nHeatline: http://{bind}/  — sign in as operator / heatline-demo (see README)\n")
+            self.style.SUCCESS(
+                f"\nHeatline: http://{bind}/  — sign in as operator / heatline-demo (see README)\n"
+            )
         )
 
         stopping = False
