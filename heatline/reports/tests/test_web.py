@@ -156,3 +156,29 @@ def test_every_table_exports(org: Org, day, table: str) -> None:  # type: ignore
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))  # type: ignore[attr-defined]
     header = next(workbook.active.iter_rows(values_only=True))
     assert all(isinstance(cell, str) and cell for cell in header)
+
+
+@pytest.mark.django_db
+def test_console_export_reports_progress(org: Org, day, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from django.core.management import call_command
+
+    # when
+    out = tmp_path / "late.xlsx"
+    call_command(
+        "report_export",
+        "--out",
+        str(out),
+        "--from",
+        "2025-11-20",
+        "--to",
+        "2025-11-20",
+        "--user",
+        "t_manager",
+    )
+
+    # then
+    captured = capsys.readouterr()
+    assert "已导出 6 行" in captured.err
+    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    assert len(rows) == 7
+    assert rows[1][11].count("*") == 4  # masked for management
