@@ -68,7 +68,10 @@ class IntakeForm(forms.Form):
         help_text=_("在册地址请从搜索结果中选择;查不到时照录原话,并选择片区"),
     )
     district = forms.ModelChoiceField(
-        label=_("片区(地址未知时)"), queryset=District.objects.order_by("code"), required=False
+        label=_("片区(地址未知时)"),
+        queryset=District.objects.order_by("code"),
+        required=False,
+        empty_label=_("(按地址自动)"),
     )
     content = forms.CharField(
         label=_("诉求内容"),

@@ -161,6 +161,7 @@ def _intake_page(
         picked = _household_visible(str(account), viewer)
     elif len(households) == 1:
         picked = households[0]
+        form.initial.update(address=picked.address, caller_name=picked.contact_name)
     received_at = _received_at(form)
     context: dict[str, Any] = {
         "form": form,
@@ -380,6 +381,7 @@ def callbacks(request: HttpRequest) -> HttpResponse:
         {
             "rows": _rows(requests, viewer),
             "form": f.CallbackForm(auto_id=False),
+            "show_personal": sees_personal_data(viewer),
             "may_call_back": _is_hotline(viewer),
         },
     )
@@ -541,7 +543,7 @@ def _detail_page(
         "phone": service_request.phone if show else mask_phone(service_request.phone),
         "caller_name": service_request.caller_name if show else mask_name(service_request.caller_name),
         "show_personal": show,
-        "clocks": list(service_request.clocks.order_by("round", "started_at", "id")),
+        "clocks": list(service_request.clocks.order_by("round", "due_at", "id")),
         "events": list(service_request.events.select_related("actor").order_by("at", "id")),
         "attachments": list(service_request.attachments.order_by("uploaded_at")),
         "callback_rows": list(service_request.callbacks.select_related("by").order_by("at")),
