@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from heatline.core.models import HeatingSeason
-from heatline.core.rules import rule, rule_int
+from heatline.core.rules import rules_all
 
 LEDGER_NOT_COUNTING = _("台账读数未记录检定仪器与测温时段")
 
@@ -28,11 +28,12 @@ class CountingRules:
 
     @classmethod
     def current(cls) -> "CountingRules":
+        values = rules_all()  # one query for the four numbers
         return cls(
-            from_hour=rule_int("measure_excluded_from_hour"),
-            to_hour=rule_int("measure_excluded_to_hour"),
-            half_below=rule("refund_half_below"),
-            full_below=rule("refund_full_below"),
+            from_hour=int(values["measure_excluded_from_hour"]),
+            to_hour=int(values["measure_excluded_to_hour"]),
+            half_below=values["refund_half_below"],
+            full_below=values["refund_full_below"],
         )
 
 
@@ -80,11 +81,13 @@ def season_length(season: HeatingSeason) -> int:
     return (end - season.first_heating_day).days + 1
 
 
-def exposure_for(*, season: HeatingSeason, household_ids: list[int] | None = None) -> dict[int, Exposure]:
+def exposure_for(
+    *, season: HeatingSeason, household_ids: list[int] | None = None, rules: CountingRules | None = None
+) -> dict[int, Exposure]:
     """Per household: the days of `season` measured below standard by counting readings, and the share."""
     from heatline.proactive.models import Reading
 
-    rules = CountingRules.current()
+    rules = rules or CountingRules.current()
     readings = Reading.objects.filter(season=season, counts_for_refund=True)
     if household_ids is not None:
         readings = readings.filter(household_id__in=household_ids)

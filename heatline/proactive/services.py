@@ -298,15 +298,16 @@ def visit_plan(*, season: HeatingSeason, today: dt.date | None = None) -> int:
     )
     if not unplanned:
         return 0
-    staff_by_district: dict[int, list[int]] = defaultdict(list)
+    workers: dict[int, list[int]] = defaultdict(list)
+    responsibles: dict[int, list[int]] = defaultdict(list)
     for staff_id, district_id, role in (
         Staff.objects.filter(is_active=True, role__in=[Role.WORKER, Role.DISTRICT], district__isnull=False)
-        .order_by("role", "id")
+        .order_by("id")
         .values_list("id", "district_id", "role")
     ):
-        # Workers first; the district's responsible person visits only where there is no worker.
-        if role == Role.WORKER or not staff_by_district[district_id]:
-            staff_by_district[district_id].append(staff_id)
+        (workers if role == Role.WORKER else responsibles)[district_id].append(staff_id)
+    # Workers visit; the district's responsible person only where the district has no worker.
+    staff_by_district = {d: workers.get(d) or responsibles[d] for d in {*workers, *responsibles}}
     # Per district, the load already planned per (staff, day), so a rebuild continues the calendar.
     load: dict[tuple[int, dt.date], int] = defaultdict(int)
     for assignee_id, day, n in (

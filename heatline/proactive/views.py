@@ -30,7 +30,7 @@ from heatline.proactive.ledger import (
     ledger_template_csv,
 )
 from heatline.proactive.models import EntryStatus, ImportStatus, LedgerImport, Reading, WatchEntry
-from heatline.proactive.refunds import exposure_for
+from heatline.proactive.refunds import CountingRules, exposure_for
 from heatline.proactive.selectors import (
     STAGES,
     entry_get_visible,
@@ -371,7 +371,12 @@ def refunds(request: HttpRequest) -> HttpResponse:
     visible = scope_by_district(Household.objects.all(), viewer, field="building__district")
     counting = Reading.objects.filter(season=season, counts_for_refund=True, household__in=visible)
     household_ids = list(counting.values_list("household_id", flat=True).distinct().order_by()[:5000])
-    exposures = [e for e in exposure_for(season=season, household_ids=household_ids).values() if e.days_below]
+    rules = CountingRules.current()
+    exposures = [
+        e
+        for e in exposure_for(season=season, household_ids=household_ids, rules=rules).values()
+        if e.days_below
+    ]
     exposures.sort(key=lambda e: (-e.refund_days, e.household_id))
     page = Paginator(exposures, PAGE_SIZE).get_page(request.GET.get("page"))
     households = Household.objects.in_bulk([e.household_id for e in page.object_list])
@@ -386,10 +391,7 @@ def refunds(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "households": len(exposures),
             "total_days": total_days,
-            "half_below": rule("refund_half_below"),
-            "full_below": rule("refund_full_below"),
-            "from_hour": int(rule("measure_excluded_from_hour")),
-            "to_hour": int(rule("measure_excluded_to_hour")),
+            "rules": rules,
         },
     )
 
