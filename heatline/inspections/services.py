@@ -44,6 +44,7 @@ from heatline.inspections.models import (
     RectificationItem,
 )
 from heatline.outbox.services import notify
+from heatline.proactive.models import Visit
 from heatline.registry.models import (
     Building,
     Community,
@@ -108,7 +109,8 @@ def hazard_candidates(*, season: HeatingSeason) -> dict[tuple[str, int], AreaEvi
     1. Per community and per building: COUNT(DISTINCT household) of the season's requests,
        kept when ≥ hazard_household_threshold (HAVING).
     2. For those areas only: the distinct (area, hazard cause, season) triples over this and earlier
-       seasons; an area qualifies when its hazard causes span ≥ hazard_min_seasons seasons.
+       seasons, from requests (completion causes) and proactive visits; an area qualifies when its
+       hazard causes span ≥ hazard_min_seasons seasons.
     """
     threshold = rule_int("hazard_household_threshold")
     min_seasons = rule_int("hazard_min_seasons")
@@ -145,6 +147,19 @@ def hazard_candidates(*, season: HeatingSeason) -> dict[tuple[str, int], AreaEvi
             .order_by()
         )
         for area_id, cause_code, year in triples:
+            evidence[area_id].causes[cause_code].add(year)
+        # Causes recorded at proactive visits (第四条) count the same way, by the visit's season.
+        visited = (
+            Visit.objects.filter(
+                cause__is_hazard=True,
+                entry__season__year__lte=season.year,
+                **{f"entry__{key}__in": list(evidence)},
+            )
+            .values_list(f"entry__{key}", "cause__code", "entry__season__year")
+            .distinct()
+            .order_by()
+        )
+        for area_id, cause_code, year in visited:
             evidence[area_id].causes[cause_code].add(year)
         for area_id, area in evidence.items():
             seasons_seen = set().union(*area.causes.values()) if area.causes else set()

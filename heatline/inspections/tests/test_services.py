@@ -337,3 +337,34 @@ def test_a_completed_item_without_result_is_refused_by_the_database(org):
             description="x",
             status="completed",
         )
+
+
+def test_hazard_causes_recorded_at_proactive_visits_count_towards_recurrence(org):
+    # given: 10 households complained in 2025 with a blockage; the 2024 ageing cause comes from a visit
+    from decimal import Decimal
+
+    from heatline.proactive.services import RoomReading, visit_record, watch_entry_add
+
+    homes = households(org.building, 10)
+    for index, home in enumerate(homes):
+        at = dt.datetime(2025, 12, 1, 9, index, tzinfo=TZ)
+        request_at(org, household=home, at=at, cause="pipe_blockage" if index == 0 else None)
+    assert hazard_detect(season=season(2025)) == []  # one season of hazard causes only
+    with time_machine.travel(dt.datetime(2024, 12, 10, 10, tzinfo=TZ), tick=False):
+        entry = watch_entry_add(season=season(2024), household=homes[1], reason="上季低温", by=org.admin)
+        visit_record(
+            entry=entry,
+            by=org.worker,
+            readings=[RoomReading(room="客厅", temperature=Decimal("17.5"))],
+            instrument_id="T-01",
+            is_calibrated=True,
+            cause="equipment_ageing",
+            action="specialists",
+        )
+
+    # when
+    areas = hazard_detect(season=season(2025))
+
+    # then
+    building_area = next(a for a in areas if a.level == Level.BUILDING)
+    assert {c["code"]: c["seasons"] for c in building_area.evidence["causes"]}["equipment_ageing"] == [2024]
