@@ -62,49 +62,55 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 1800))
 
 
-def outbox_deliver(*, now: datetime, batch: int = 100) -> int:
-    """Deliver a bounded batch of due messages. Safe to run in several workers at once.
+LEASE = timedelta(minutes=2)
 
-    1. Claim due rows with SELECT … FOR UPDATE SKIP LOCKED (a plain lock on SQLite, which has one writer).
-    2. Hand each to its topic's sender, inside the same transaction, so that a killed worker
-       leaves the row undelivered (and its side effect, if any, is made idempotent by the sender's key).
-    3. Mark delivered, or count the attempt and push `available_at` back.
-    """
-    handled = 0
+
+def outbox_claim(*, now: datetime, batch: int = 100) -> list[Outbox]:
+    """Claim a bounded batch of due messages for this worker: lock them (SKIP LOCKED on PostgreSQL), push
+    their `available_at` a lease ahead so no other worker takes them, and commit at once."""
     with transaction.atomic():
         due = Outbox.objects.filter(delivered_at=None, failed_at=None, available_at__lte=now)
         claimed = list(due.order_by("available_at", "id").select_for_update(skip_locked=True)[:batch])
-        for message in claimed:
-            handled += 1
-            send = SENDERS.get(message.topic) or SENDERS.get("*")
-            message.attempts += 1
-            try:
-                with transaction.atomic():
-                    if send is not None:
-                        send(message)
-            except PermanentFailure as error:
-                message.failed_at = now
-                message.last_error = str(error)[:2000]
-            except Exception as error:  # a sender's failure must not stop the batch
-                log.warning(
-                    "outbox %s (%s) failed, attempt %s: %s",
-                    message.pk,
-                    message.topic,
-                    message.attempts,
-                    error,
-                )
-                message.last_error = f"{type(error).__name__}: {error}"[:2000]
-                if message.attempts >= MAX_ATTEMPTS:
-                    message.failed_at = now
-                else:
-                    message.available_at = now + backoff(message.attempts)
-            else:
-                message.delivered_at = now
-                message.last_error = ""
-            message.save(
-                update_fields=["attempts", "delivered_at", "failed_at", "last_error", "available_at"]
-            )
-    return handled
+        if claimed:
+            Outbox.objects.filter(pk__in=[message.pk for message in claimed]).update(available_at=now + LEASE)
+    return claimed
+
+
+def outbox_deliver(*, now: datetime, batch: int = 100) -> int:
+    """Deliver a bounded batch of due messages. Safe to run in several workers at once.
+
+    1. Claim due rows under a lease (see `outbox_claim`), committed before anything is sent.
+    2. Hand each to its topic's sender and mark it delivered in one short transaction, so a local side
+       effect (an inbox row) and the mark commit together.
+    3. On failure count the attempt and push `available_at` back (or give up on a permanent failure).
+    A worker killed mid-batch leaves its unsent rows claimed until the lease ends; then another worker
+    sends them. At most the one message in flight at the kill can reach a remote twice, carrying the
+    same `message_id` for the receiver to recognise.
+    """
+    claimed = outbox_claim(now=now, batch=batch)
+    for message in claimed:
+        _deliver_one(message, now=now)
+    return len(claimed)
+
+
+def _deliver_one(message: Outbox, *, now: datetime) -> None:
+    send = SENDERS.get(message.topic) or SENDERS.get("*")
+    attempts = message.attempts + 1
+    row = Outbox.objects.filter(pk=message.pk, delivered_at=None)
+    try:
+        with transaction.atomic():
+            if send is not None:
+                send(message)
+            row.update(delivered_at=now, attempts=attempts, last_error="")
+    except PermanentFailure as error:
+        row.update(failed_at=now, attempts=attempts, last_error=str(error)[:2000])
+    except Exception as error:  # a sender's failure must not stop the batch
+        log.warning("outbox %s (%s) failed, attempt %s: %s", message.pk, message.topic, attempts, error)
+        text = f"{type(error).__name__}: {error}"[:2000]
+        if attempts >= MAX_ATTEMPTS:
+            row.update(failed_at=now, attempts=attempts, last_error=text)
+        else:
+            row.update(available_at=now + backoff(attempts), attempts=attempts, last_error=text)
 
 
 def outbox_retry(*, message: Outbox, now: datetime) -> Outbox:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from heatline.core.worker import discover, run_once
 from heatline.outbox.models import Notification, Outbox
-from heatline.outbox.services import SENDERS, deliver_notification, notify, outbox_deliver
+from heatline.outbox.services import LEASE, SENDERS, deliver_notification, notify, outbox_deliver
 from heatline.registry.tests.factories import Org
 from heatline.requests.jobs import clocks_sweep, clocks_warn
 from heatline.requests.models import Clock, ClockName
@@ -145,14 +145,17 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     with pytest.raises(Killed):
         outbox_deliver(now=timezone.now())
 
-    # then: nothing of the batch was committed: every row is still due, no inbox message exists
-    assert Outbox.objects.filter(delivered_at=None).count() == 5
-    assert Notification.objects.count() == 0
+    # then: the two handed over before the kill are delivered (each with its inbox row, committed together);
+    # the one in flight left nothing behind; the rest stay claimed under the dead worker's lease
+    assert Outbox.objects.filter(delivered_at=None).count() == 3
+    assert Notification.objects.count() == 2
 
-    # when: the next worker runs
+    # when: another worker runs before the lease ends, and again after it
     SENDERS["notify"] = deliver_notification
-    assert outbox_deliver(now=timezone.now()) == 5
     assert outbox_deliver(now=timezone.now()) == 0
+    later = timezone.now() + LEASE + timedelta(seconds=1)
+    assert outbox_deliver(now=later) == 3
+    assert outbox_deliver(now=later) == 0
 
     # then: each message is delivered exactly once
     assert Outbox.objects.filter(delivered_at=None).count() == 0
