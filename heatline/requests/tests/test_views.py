@@ -425,3 +425,82 @@ def test_list_pages_query_count_is_bounded(
         response = client.get(reverse(url_name))
     assert response.status_code == 200
     assert "<tr" in response.content.decode() or "panel" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_unknown_address_without_district_waits_until_the_operator_dispatches_it(org: Org) -> None:
+    # given: a call from an address not in the register, no district picked
+    client = _client_for(org.operator)
+    response = client.post(
+        reverse("intake:index"),
+        {
+            "source": "963000",
+            "phone": "13700000000",
+            "address": "城郊某平房",
+            "content": "暖气不热",
+            "nature": "help",
+            "wants_callback": "on",
+        },
+        follow=True,
+    )
+    service_request = ServiceRequest.objects.get()
+    assert service_request.status == Status.REGISTERED
+    assert "尚未派单" in response.content.decode()
+    assert 'id="act-dispatch"' in response.content.decode()
+
+    # when: the operator picks the district on the detail page
+    _act(client, service_request, Action.DISPATCH, district=org.other_district.pk)
+
+    # then: dispatched to that district's responsible person
+    service_request.refresh_from_db()
+    assert service_request.status == Status.DISPATCHED
+    assert service_request.assignee == org.other_responsible
+
+
+@pytest.mark.django_db
+def test_waiting_for_the_resident_records_the_chosen_time(org: Org) -> None:
+    service_request = registered_request(org)
+    client = _client_for(org.worker)
+
+    response = _act(client, service_request, Action.WAIT, appointment_at="2026-12-01T09:30", note="家中无人")
+
+    assert response.status_code == 302
+    service_request.refresh_from_db()
+    assert service_request.appointment_at == datetime(2026, 12, 1, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert service_request.events.filter(action=Action.WAIT, note="家中无人").exists()
+
+
+@pytest.mark.django_db
+def test_exclusion_from_assessment_needs_a_reason(org: Org) -> None:
+    service_request = registered_request(org)
+    client = _client_for(org.branch_manager)
+
+    refused = _act(client, service_request, Action.EXCLUDE, note="")
+    done = _act(client, service_request, Action.EXCLUDE, note="用户无理要求,已留证")
+
+    assert refused.status_code == 422
+    assert done.status_code == 302
+    service_request.refresh_from_db()
+    assert service_request.is_excluded is True
+    assert service_request.excluded_reason == "用户无理要求,已留证"
+
+
+@pytest.mark.django_db
+def test_unknown_action_is_a_404_not_a_500(org: Org) -> None:
+    service_request = registered_request(org)
+
+    response = _act(_client_for(org.admin), service_request, "explode")
+
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_pages_render_in_english(org: Org) -> None:
+    service_request = registered_request(org)
+    client = _client_for(org.operator)
+
+    response = client.get(
+        reverse("requests:detail", args=[service_request.number]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert "Time limits" in response.content.decode()
