@@ -7,7 +7,7 @@ Pure arithmetic takes `now`; `clocks_apply` starts and meets clocks for one tran
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Min
+from django.db.models import F, Min
 
 from heatline.core.rules import rule
 from heatline.requests.models import Action, Clock, ClockName, Kind, ServiceRequest
@@ -54,14 +54,20 @@ def clock_start(
 
 
 def clock_meet(*, service_request: ServiceRequest, names: tuple[ClockName, ...], at: datetime) -> int:
-    """Mark this round's open clocks met at `at` (a late one keeps its breach and is met late)."""
-    return Clock.objects.filter(
+    """Mark this round's open clocks met at `at` (a late one keeps its breach and is met late).
+
+    A clock met after its due time that no sweep has seen yet is breached too, dated at its due time:
+    whether a limit was kept must not depend on when the worker last ran.
+    """
+    open_clocks = Clock.objects.filter(
         service_request=service_request,
         name__in=names,
         round=service_request.round,
         met_at=None,
         cancelled_at=None,
-    ).update(met_at=at)
+    )
+    open_clocks.filter(breached_at=None, due_at__lt=at).update(breached_at=F("due_at"))
+    return open_clocks.update(met_at=at)
 
 
 def clocks_cancel(*, service_request: ServiceRequest, at: datetime) -> int:
