@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 messages: $(STAMP)
-	@cd heatline && ../$(BIN)/django-admin compilemessages -v0
+	@if command -v msgfmt >/dev/null; then cd heatline && ../$(BIN)/django-admin compilemessages -v0; \
+	else echo "msgfmt (gettext) not found: English translations not compiled; the UI stays in Chinese"; fi
 
 run: install messages
 	$(BIN)/heatline migrate -v0
