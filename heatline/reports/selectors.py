@@ -5,10 +5,11 @@ rule keys (admin: 规则参数); `rate_definitions()` renders the same definitio
 """
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
@@ -19,7 +20,7 @@ from heatline.core.errors import InvalidInput, NotVisible
 from heatline.core.rules import rules_all
 from heatline.core.seasons import season_bounds, season_current
 from heatline.registry.models import Community, District, Staff
-from heatline.registry.scoping import may_see_district, scope_by_district
+from heatline.registry.scoping import may_see_district, scope_by_district, visible_district_ids
 from heatline.requests.models import (
     OPEN_STATUSES,
     Callback,
@@ -274,49 +275,72 @@ def _breached() -> Q:
     return Q(breached_at__isnull=False) | Q(met_at__gt=F("due_at"))
 
 
-def clock_figures(*, flt: ReportFilter, viewer: Staff) -> tuple[dict[str, ClockFigure], dict[str, int]]:
-    """Per clock name: total/met/breached/open; and round-1 first responses met in time (for the rate)."""
+def _clock_rows(*, flt: ReportFilter, viewer: Staff) -> list[dict[str, Any]]:
+    """One grouped pass over the clocks of the filtered requests, by district and clock name; the
+    per-name figures and the district ranking are both summed from it."""
     clocks = scope_by_district(
         Clock.objects.filter(flt.q("service_request__")), viewer, field="service_request__district"
     )
     ran = Q(cancelled_at__isnull=True) | Q(met_at__isnull=False) | Q(breached_at__isnull=False)
-    rows = (
-        clocks.filter(ran)
-        .values("name")
-        .annotate(
-            total=Count("id"),
-            met=Count("id", filter=_met_in_time()),
-            breached=Count("id", filter=_breached()),
-            open=Count(
-                "id", filter=Q(met_at__isnull=True, breached_at__isnull=True, cancelled_at__isnull=True)
-            ),
-            responded=Count(
-                "id",
-                filter=_met_in_time()
-                & Q(round=1, service_request__is_excluded=False)
-                & Q(name__in=[ClockName.CONTACT, ClockName.ARRIVAL]),
-            ),
+    return list(
+        cast(
+            "Iterable[dict[str, Any]]",
+            clocks.filter(ran)
+            .values("service_request__district_id", "name")
+            .annotate(
+                total=Count("id"),
+                met=Count("id", filter=_met_in_time()),
+                breached=Count("id", filter=_breached()),
+                open=Count(
+                    "id", filter=Q(met_at__isnull=True, breached_at__isnull=True, cancelled_at__isnull=True)
+                ),
+                responded=Count(
+                    "id",
+                    filter=_met_in_time()
+                    & Q(round=1, service_request__is_excluded=False)
+                    & Q(name__in=[ClockName.CONTACT, ClockName.ARRIVAL]),
+                ),
+            )
+            .order_by(),
         )
-        .order_by()
     )
-    figures: dict[str, ClockFigure] = {
-        name: {"total": 0, "met": 0, "breached": 0, "open": 0, "share": None} for name in ClockName.values
+
+
+def clock_figures(
+    *, flt: ReportFilter, viewer: Staff, rows: list[dict[str, Any]] | None = None
+) -> tuple[dict[str, ClockFigure], dict[str, int]]:
+    """Per clock name: total/met/breached/open; and round-1 first responses met in time (for the rate)."""
+    if rows is None:
+        rows = _clock_rows(flt=flt, viewer=viewer)
+    sums: dict[str, dict[str, int]] = {
+        name: {"total": 0, "met": 0, "breached": 0, "open": 0} for name in ClockName.values
     }
     responded = 0
     for row in rows:
-        figures[row["name"]] = {
-            "total": row["total"],
-            "met": row["met"],
-            "breached": row["breached"],
-            "open": row["open"],
-            "share": _share(row["met"], row["total"]),
-        }
+        figure = sums.setdefault(row["name"], {"total": 0, "met": 0, "breached": 0, "open": 0})
+        for key in ("total", "met", "breached", "open"):
+            figure[key] += row[key]
         responded += row["responded"]
+    figures: dict[str, ClockFigure] = {
+        name: {
+            "total": f["total"],
+            "met": f["met"],
+            "breached": f["breached"],
+            "open": f["open"],
+            "share": _share(f["met"], f["total"]),
+        }
+        for name, f in sums.items()
+    }
     return figures, {"responded": responded}
 
 
 def summary(
-    *, flt: ReportFilter, viewer: Staff, now: dt.datetime | None = None, settings: RateSettings | None = None
+    *,
+    flt: ReportFilter,
+    viewer: Staff,
+    now: dt.datetime | None = None,
+    settings: RateSettings | None = None,
+    clock_rows: list[dict[str, Any]] | None = None,
 ) -> Summary:
     """The headline figures and the three government rates (3 queries + 1 for the settings)."""
     now = now or timezone.now()
@@ -336,7 +360,7 @@ def summary(
         due=Count("id", filter=counted & due),
         solved=Count("id", filter=counted & closed & Q(is_solved=True)),
     )
-    clocks, extra = clock_figures(flt=flt, viewer=viewer)
+    clocks, extra = clock_figures(flt=flt, viewer=viewer, rows=clock_rows)
     satisfied_values = _satisfied_values(settings)
     callbacks = scope_by_district(
         Callback.objects.filter(
@@ -398,23 +422,40 @@ class DayCount(TypedDict):
     emergency: int
 
 
-def daily_volume(*, flt: ReportFilter, viewer: Staff) -> list[DayCount]:
-    """Requests per local day over the period, days without requests included as 0."""
-    rows = (
-        requests_for_report(flt=flt, viewer=viewer)
-        .annotate(day=TruncDate("received_at", tzinfo=timezone.get_current_timezone()))
-        .values("day")
-        .annotate(total=Count("id"), emergency=Count("id", filter=Q(kind="emergency")))
-        .order_by("day")
+def _day_category_rows(*, flt: ReportFilter, viewer: Staff) -> list[dict[str, Any]]:
+    """One grouped pass by local day and category; the daily curve and the category breakdown sum it."""
+    return list(
+        cast(
+            "Iterable[dict[str, Any]]",
+            requests_for_report(flt=flt, viewer=viewer)
+            .annotate(day=TruncDate("received_at", tzinfo=timezone.get_current_timezone()))
+            .values("day", "category_id")
+            .annotate(
+                total=Count("id"),
+                emergency=Count("id", filter=Q(kind="emergency")),
+                complaints=Count("id", filter=Q(nature=Nature.COMPLAINT)),
+            )
+            .order_by(),
+        )
     )
-    by_day = {row["day"]: row for row in rows}
+
+
+def daily_volume(
+    *, flt: ReportFilter, viewer: Staff, rows: list[dict[str, Any]] | None = None
+) -> list[DayCount]:
+    """Requests per local day over the period, days without requests included as 0."""
+    if rows is None:
+        rows = _day_category_rows(flt=flt, viewer=viewer)
+    by_day: dict[dt.date, list[int]] = {}
+    for row in rows:
+        sums = by_day.setdefault(row["day"], [0, 0])
+        sums[0] += row["total"]
+        sums[1] += row["emergency"]
     days: list[DayCount] = []
     day = flt.date_from
     while day <= flt.date_to:
-        row = by_day.get(day)
-        days.append(
-            {"day": day, "total": row["total"] if row else 0, "emergency": row["emergency"] if row else 0}
-        )
+        total, emergency = by_day.get(day, [0, 0])
+        days.append({"day": day, "total": total, "emergency": emergency})
         day += dt.timedelta(days=1)
     return days
 
@@ -426,22 +467,28 @@ class CategoryCount(TypedDict):
     complaints: int
 
 
-def category_breakdown(*, flt: ReportFilter, viewer: Staff) -> list[CategoryCount]:
-    rows = (
-        requests_for_report(flt=flt, viewer=viewer)
-        .values("category_id", "category__name")
-        .annotate(total=Count("id"), complaints=Count("id", filter=Q(nature=Nature.COMPLAINT)))
-        .order_by("-total", "category_id")
-    )
-    return [
+def category_breakdown(
+    *, flt: ReportFilter, viewer: Staff, rows: list[dict[str, Any]] | None = None
+) -> list[CategoryCount]:
+    if rows is None:
+        rows = _day_category_rows(flt=flt, viewer=viewer)
+    sums: dict[int | None, list[int]] = {}
+    for row in rows:
+        figure = sums.setdefault(row["category_id"], [0, 0])
+        figure[0] += row["total"]
+        figure[1] += row["complaints"]
+    names = dict(Category.objects.values_list("id", "name"))
+    result: list[CategoryCount] = [
         {
-            "category_id": row["category_id"],
-            "name": row["category__name"] or _("未分类"),
-            "total": row["total"],
-            "complaints": row["complaints"],
+            "category_id": pk,
+            "name": names.get(pk, _("未分类")) if pk is not None else _("未分类"),
+            "total": total,
+            "complaints": complaints,
         }
-        for row in rows
+        for pk, (total, complaints) in sums.items()
     ]
+    result.sort(key=lambda c: (-c["total"], c["category_id"] or 0))
+    return result
 
 
 class DistrictRank(TypedDict):
@@ -456,38 +503,42 @@ class DistrictRank(TypedDict):
 
 
 def district_ranking(
-    *, flt: ReportFilter, viewer: Staff, settings: RateSettings | None = None
+    *,
+    flt: ReportFilter,
+    viewer: Staff,
+    settings: RateSettings | None = None,
+    clock_rows: list[dict[str, Any]] | None = None,
 ) -> list[DistrictRank]:
-    """Districts ranked by on-time rate: clocks met in time ÷ clocks that ran (every clock name)."""
+    """Districts ranked by on-time rate: clocks met in time ÷ clocks that ran (every clock name).
+    A district's request count is its intake clocks (every request has exactly one)."""
     minimum = (settings or rate_settings())["min_sample"]
-    clocks = scope_by_district(
-        Clock.objects.filter(flt.q("service_request__")), viewer, field="service_request__district"
-    )
-    ran = Q(cancelled_at__isnull=True) | Q(met_at__isnull=False) | Q(breached_at__isnull=False)
-    rows = (
-        clocks.filter(ran)
-        .values("service_request__district_id")
-        .annotate(
-            clocks=Count("id"),
-            met=Count("id", filter=_met_in_time()),
-            breached=Count("id", filter=_breached()),
-            requests=Count("service_request_id", distinct=True),
+    if clock_rows is None:
+        clock_rows = _clock_rows(flt=flt, viewer=viewer)
+    sums: dict[int | None, dict[str, int]] = {}
+    for row in clock_rows:
+        figure = sums.setdefault(
+            row["service_request__district_id"], {"clocks": 0, "met": 0, "breached": 0, "requests": 0}
         )
-        .order_by()
+        figure["clocks"] += row["total"]
+        figure["met"] += row["met"]
+        figure["breached"] += row["breached"]
+        if row["name"] == ClockName.INTAKE:
+            figure["requests"] += row["total"]
+    names = dict(
+        District.objects.filter(pk__in=[pk for pk in sums if pk is not None]).values_list("id", "name")
     )
-    names = dict(District.objects.values_list("id", "name"))
     ranking: list[DistrictRank] = [
         {
-            "district_id": row["service_request__district_id"],
-            "name": names.get(row["service_request__district_id"], _("未定片区")),
-            "requests": row["requests"],
-            "clocks": row["clocks"],
-            "met": row["met"],
-            "breached": row["breached"],
-            "on_time": _share(row["met"], row["clocks"]),
-            "is_small_sample": row["clocks"] < minimum,
+            "district_id": pk,
+            "name": names.get(pk, _("未定片区")) if pk is not None else _("未定片区"),
+            "requests": f["requests"],
+            "clocks": f["clocks"],
+            "met": f["met"],
+            "breached": f["breached"],
+            "on_time": _share(f["met"], f["clocks"]),
+            "is_small_sample": f["clocks"] < minimum,
         }
-        for row in rows
+        for pk, f in sums.items()
     ]
     ranking.sort(key=lambda r: (-(r["on_time"] or 0.0), -r["clocks"], r["name"]))
     return ranking
@@ -513,17 +564,27 @@ class CommunityRow(TypedDict):
     buildings: list[BuildingCell]
 
 
-def community_grid(*, flt: ReportFilter, viewer: Staff, limit: int = 15) -> list[CommunityRow]:
+def _building_rows(*, flt: ReportFilter, viewer: Staff) -> list[dict[str, Any]]:
+    return list(
+        cast(
+            "Iterable[dict[str, Any]]",
+            requests_for_report(flt=flt, viewer=viewer)
+            .filter(building__isnull=False)
+            .values("building_id", "building__number", "building__community_id")
+            .annotate(total=Count("id"), complaints=Count("id", filter=Q(nature=Nature.COMPLAINT)))
+            .order_by(),
+        )
+    )
+
+
+def community_grid(
+    *, flt: ReportFilter, viewer: Staff, limit: int = 15, rows: list[dict[str, Any]] | None = None
+) -> list[CommunityRow]:
     """The heat grid: complaints by community (rows) and building (cells), busiest communities first.
 
     Complaints per 10,000 m² heated use the community's heated area (SPEC §6)."""
-    rows = list(
-        requests_for_report(flt=flt, viewer=viewer)
-        .filter(building__isnull=False)
-        .values("building_id", "building__number", "building__community_id")
-        .annotate(total=Count("id"), complaints=Count("id", filter=Q(nature=Nature.COMPLAINT)))
-        .order_by()
-    )
+    if rows is None:
+        rows = _building_rows(flt=flt, viewer=viewer)
     per_community: dict[int, list[BuildingCell]] = {}
     for row in rows:
         per_community.setdefault(row["building__community_id"], []).append(
@@ -584,21 +645,22 @@ def top_households(*, flt: ReportFilter, viewer: Staff, limit: int = TOP_N) -> l
     return [{"id": r["household_id"], "label": r["household__address"], "total": r["total"]} for r in rows]
 
 
-def top_buildings(*, flt: ReportFilter, viewer: Staff, limit: int = TOP_N) -> list[TopRow]:
-    rows = (
-        requests_for_report(flt=flt, viewer=viewer)
-        .filter(building__isnull=False)
-        .values("building_id", "building__community__name", "building__number")
-        .annotate(total=Count("id"))
-        .order_by("-total", "building_id")[:limit]
+def top_buildings(
+    *, flt: ReportFilter, viewer: Staff, limit: int = TOP_N, rows: list[dict[str, Any]] | None = None
+) -> list[TopRow]:
+    if rows is None:
+        rows = _building_rows(flt=flt, viewer=viewer)
+    top = sorted(rows, key=lambda r: (-r["total"], r["building_id"]))[:limit]
+    communities = dict(
+        Community.objects.filter(pk__in={r["building__community_id"] for r in top}).values_list("id", "name")
     )
     return [
         {
             "id": r["building_id"],
-            "label": f"{r['building__community__name']} {r['building__number']}{_('号楼')}",
+            "label": f"{communities.get(r['building__community_id'], '')} {r['building__number']}{_('号楼')}",
             "total": r["total"],
         }
-        for r in rows
+        for r in top
     ]
 
 
@@ -765,21 +827,50 @@ class Dashboard(TypedDict):
     sections: dict[str, Any]
 
 
-def dashboard(*, flt: ReportFilter, viewer: Staff, now: dt.datetime | None = None) -> Dashboard:
-    """Everything the dashboard shows, in a bounded number of queries (about 15, whatever the volume)."""
+DASHBOARD_CACHE_SECONDS = 60
+
+
+def dashboard(
+    *, flt: ReportFilter, viewer: Staff, now: dt.datetime | None = None, use_cache: bool = True
+) -> Dashboard:
+    """Everything the dashboard shows, in a bounded number of queries (about 20, whatever the volume).
+
+    The result is cached for a minute per filter and visible area, so that wall screens and several
+    managers looking at once cost one computation (`use_cache=False` computes afresh)."""
+    from django.core.cache import cache
+
     from heatline.reports.sections import sections_for
 
     now = now or timezone.now()
+    ids = visible_district_ids(viewer)
+    key = (
+        "reports:dashboard:"
+        + hashlib.sha1(
+            repr(
+                (flt, sorted(ids) if ids is not None else None, viewer.pk if ids is not None else None)
+            ).encode()
+        ).hexdigest()
+    )
+    if use_cache:
+        cached = cache.get(key)
+        if cached is not None:
+            return cast(Dashboard, cached)
     settings = rate_settings()
-    return {
-        "summary": summary(flt=flt, viewer=viewer, now=now, settings=settings),
+    clock_rows = _clock_rows(flt=flt, viewer=viewer)
+    day_rows = _day_category_rows(flt=flt, viewer=viewer)
+    building_rows = _building_rows(flt=flt, viewer=viewer)
+    result: Dashboard = {
+        "summary": summary(flt=flt, viewer=viewer, now=now, settings=settings, clock_rows=clock_rows),
         "settings": settings,
-        "daily": daily_volume(flt=flt, viewer=viewer),
-        "categories": category_breakdown(flt=flt, viewer=viewer),
-        "districts": district_ranking(flt=flt, viewer=viewer, settings=settings),
-        "grid": community_grid(flt=flt, viewer=viewer),
+        "daily": daily_volume(flt=flt, viewer=viewer, rows=day_rows),
+        "categories": category_breakdown(flt=flt, viewer=viewer, rows=day_rows),
+        "districts": district_ranking(flt=flt, viewer=viewer, settings=settings, clock_rows=clock_rows),
+        "grid": community_grid(flt=flt, viewer=viewer, rows=building_rows),
         "households": top_households(flt=flt, viewer=viewer),
-        "buildings": top_buildings(flt=flt, viewer=viewer),
+        "buildings": top_buildings(flt=flt, viewer=viewer, rows=building_rows),
         "repeats": repeat_figures(flt=flt, viewer=viewer),
         "sections": sections_for(flt=flt, viewer=viewer, now=now),
     }
+    if use_cache:
+        cache.set(key, result, DASHBOARD_CACHE_SECONDS)
+    return result
