@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from heatline.core.audit import audit_record
 from heatline.core.errors import InvalidInput
 from heatline.core.models import HeatingSeason
+from heatline.proactive.bulk import insert_rows
 from heatline.proactive.models import ImportStatus, LedgerImport, Reading, ReadingSource
 from heatline.proactive.refunds import LEDGER_NOT_COUNTING
 from heatline.registry.models import Household, Staff
@@ -34,7 +35,24 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
 TIME_FORMATS = ("%H:%M", "%H:%M:%S")
 
-Progress = Callable[[int, int], None]  # (rows processed, rows in the file)
+Progress = Callable[[int, int], None]
+READING_COLUMNS = (
+    "household_id",
+    "season_id",
+    "source",
+    "measured_on",
+    "measured_at",
+    "room",
+    "temperature",
+    "cause_id",
+    "cause_text",
+    "instrument_id",
+    "is_calibrated",
+    "counts_for_refund",
+    "not_counting_reason",
+    "ledger_import_id",
+    "dedupe_key",
+)  # (rows processed, rows in the file)
 
 
 @dataclass
@@ -289,26 +307,31 @@ def ledger_commit(
         )
         existing.update(key for key in found if key is not None)
     seasons = list(HeatingSeason.objects.order_by("-first_heating_day"))
+    season_ids = {row.measured_on: _season_of(seasons, row.measured_on) for row in report.good}
+    import_id = ledger_import.pk if ledger_import is not None else None
+    reason = str(LEDGER_NOT_COUNTING)
     new_readings = [
-        Reading(
-            household_id=row.household_id,
-            season_id=_season_of(seasons, row.measured_on),
-            source=ReadingSource.LEDGER,
-            measured_on=row.measured_on,
-            measured_at=row.measured_at,
-            room=row.room,
-            temperature=row.temperature,
-            cause_id=row.cause_id,
-            cause_text=row.cause_text,
-            counts_for_refund=False,
-            not_counting_reason=str(LEDGER_NOT_COUNTING),
-            ledger_import=ledger_import,
-            dedupe_key=row.key,
+        (
+            row.household_id,
+            season_ids[row.measured_on],
+            ReadingSource.LEDGER,
+            row.measured_on,
+            row.measured_at,
+            row.room,
+            row.temperature,
+            row.cause_id,
+            row.cause_text,
+            "",
+            False,
+            False,
+            reason,
+            import_id,
+            row.key,
         )
         for row in report.good
         if row.key not in existing
     ]
-    Reading.objects.bulk_create(new_readings, batch_size=2000, ignore_conflicts=True)
+    insert_rows(Reading, READING_COLUMNS, new_readings, ignore_conflicts=True)
     if ledger_import is not None:
         ledger_import.rows_imported = len(new_readings)
         ledger_import.rows_duplicate = len(existing) + report.duplicates_in_file

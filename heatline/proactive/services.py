@@ -3,7 +3,7 @@ re-measurements and follow-up calls."""
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -19,6 +19,7 @@ from heatline.core.errors import ActionForbidden, InvalidInput, NotVisible, Tran
 from heatline.core.models import HeatingSeason
 from heatline.core.rules import rule, rule_int
 from heatline.core.seasons import season_bounds, season_previous
+from heatline.proactive.bulk import insert_rows
 from heatline.proactive.models import (
     BookingCall,
     BookingResult,
@@ -166,6 +167,27 @@ def _households(ids: Iterable[int]) -> dict[int, tuple[int, int]]:
     return result
 
 
+@dataclass(slots=True)
+class PlanItem:
+    """A new entry while it is planned in memory (cheaper than a model instance at 100,000s)."""
+
+    household_id: int
+    district_id: int
+    building_id: int
+    values: dict[str, Any]
+    assignee_id: int | None = None
+    planned_for: dt.date | None = None
+    booking_due_on: dt.date | None = None
+
+    @property
+    def priority(self) -> int:
+        return int(self.values["priority"])
+
+    @property
+    def score(self) -> int:
+        return int(self.values["score"])
+
+
 @dataclass
 class BuildResult:
     created: int = 0
@@ -209,7 +231,7 @@ def watchlist_build(
     }
     places = _households(household_id for household_id in found if household_id not in existing)
     result = BuildResult()
-    new_entries: list[WatchEntry] = []
+    new_entries: list[PlanItem] = []
     changed: list[WatchEntry] = []
     fields = [
         "min_temperature",
@@ -234,15 +256,7 @@ def watchlist_build(
         entry = existing.get(household_id)
         if entry is None:
             building_id, district_id = places[household_id]
-            new_entries.append(
-                WatchEntry(
-                    season=season,
-                    household_id=household_id,
-                    building_id=building_id,
-                    district_id=district_id,
-                    **values,
-                )
-            )
+            new_entries.append(PlanItem(household_id, district_id, building_id, values))
             continue
         if entry.manual:
             result.kept_manual += 1
@@ -254,7 +268,44 @@ def watchlist_build(
         entry.is_candidate = True
         if dirty:
             changed.append(entry)
-    WatchEntry.objects.bulk_create(new_entries, batch_size=2000)
+    say(_("排定上门计划(按楼栋分组)…"))
+    _plan(season=season, entries=new_entries)
+    insert_rows(
+        WatchEntry,
+        [
+            "season_id",
+            "household_id",
+            "district_id",
+            "building_id",
+            "status",
+            "is_candidate",
+            "manual",
+            "manual_reason",
+            "was_below_standard",
+            *fields,
+            "assignee_id",
+            "planned_for",
+            "booking_due_on",
+        ],
+        (
+            (
+                season.pk,
+                item.household_id,
+                item.district_id,
+                item.building_id,
+                EntryStatus.PLANNED,
+                True,
+                "",
+                "",
+                False,
+                *(item.values[name] for name in fields),
+                item.assignee_id,
+                item.planned_for,
+                item.booking_due_on,
+            )
+            for item in new_entries
+        ),
+    )
     result.created = len(new_entries)
     say(_("新加入:%(n)s 户") % {"n": result.created})
     WatchEntry.objects.bulk_update(changed, [*fields, "is_candidate"], batch_size=1000)
@@ -271,8 +322,7 @@ def watchlist_build(
         WatchEntry.objects.filter(pk__in=keep[start : start + CHUNK]).update(is_candidate=False)
     result.dropped = len(drop)
     result.kept_manual += sum(1 for e in gone if e.manual)
-    say(_("排定上门计划(按楼栋分组)…"))
-    result.planned = visit_plan(season=season)
+    result.planned = len(new_entries) + visit_plan(season=season)
     result.total = WatchEntry.objects.filter(season=season).exclude(status=EntryStatus.REMOVED).count()
     if by is not None:
         audit_record(
@@ -286,18 +336,28 @@ def watchlist_build(
 
 
 def visit_plan(*, season: HeatingSeason, today: dt.date | None = None) -> int:
-    """第四条.2: plan a visit for every entry without one, from the first heating day, building by building,
-    shared among the district's field staff (VISITS_PER_DAY each). The booking call is due the day before."""
-    today = today or timezone.localdate()
-    days_before = rule_int("booking_days_before")
-    first_day = max(season.first_heating_day, today + dt.timedelta(days=days_before))
+    """第四条.2: plan a visit for every entry of the list still without one (see `_plan`)."""
     unplanned = list(
         WatchEntry.objects.filter(season=season, planned_for__isnull=True)
         .exclude(status=EntryStatus.REMOVED)
-        .values_list("id", "district_id", "building_id", "priority")
+        .only("id", "district_id", "building_id", "priority", "score")
     )
     if not unplanned:
         return 0
+    _plan(season=season, entries=unplanned, today=today)
+    WatchEntry.objects.bulk_update(
+        unplanned, ["assignee_id", "planned_for", "booking_due_on"], batch_size=1000
+    )
+    return len(unplanned)
+
+
+def _plan(*, season: HeatingSeason, entries: Sequence[Any], today: dt.date | None = None) -> None:
+    """Plan visits in memory: from the first heating day (or tomorrow, if the season has begun, so the
+    booking call can still come the day before), building by building — one building to one person, so a
+    worker walks one estate at a time — shared among the district's field staff, VISITS_PER_DAY each."""
+    today = today or timezone.localdate()
+    days_before = rule_int("booking_days_before")
+    first_day = max(season.first_heating_day, today + dt.timedelta(days=days_before))
     workers: dict[int, list[int]] = defaultdict(list)
     responsibles: dict[int, list[int]] = defaultdict(list)
     for staff_id, district_id, role in (
@@ -308,51 +368,46 @@ def visit_plan(*, season: HeatingSeason, today: dt.date | None = None) -> int:
         (workers if role == Role.WORKER else responsibles)[district_id].append(staff_id)
     # Workers visit; the district's responsible person only where the district has no worker.
     staff_by_district = {d: workers.get(d) or responsibles[d] for d in {*workers, *responsibles}}
-    # Per district, the load already planned per (staff, day), so a rebuild continues the calendar.
+    # The load already planned per (staff, day), so a rebuild continues the calendar.
     load: dict[tuple[int, dt.date], int] = defaultdict(int)
     for assignee_id, day, n in (
-        WatchEntry.objects.filter(season=season, planned_for__isnull=False, assignee__isnull=False)
+        WatchEntry.objects.filter(season=season, planned_for__gte=first_day, assignee__isnull=False)
         .values_list("assignee_id", "planned_for")
         .annotate(n=Count("id"))
         .order_by()
     ):
         load[(assignee_id, day)] = n
-    communities = dict(
-        Building.objects.filter(pk__in={row[2] for row in unplanned}).values_list("id", "community_id")
-        if len({row[2] for row in unplanned}) < CHUNK
-        else Building.objects.values_list("id", "community_id")
-    )
-    by_district: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
-    for entry_id, district_id, building_id, priority in unplanned:
-        by_district[district_id].append((entry_id, building_id, priority, communities.get(building_id, 0)))
-    updates: list[WatchEntry] = []
-    for district_id, rows in by_district.items():
+    building_ids = {entry.building_id for entry in entries}
+    communities: dict[int, int] = {}
+    ids = list(building_ids)
+    for start in range(0, len(ids), CHUNK):
+        communities.update(
+            Building.objects.filter(pk__in=ids[start : start + CHUNK]).values_list("id", "community_id")
+        )
+    by_district: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for entry in entries:
+        by_district[entry.district_id][entry.building_id].append(entry)
+    next_free: dict[int, dt.date] = {}
+    for district_id, buildings in by_district.items():
         staff = staff_by_district.get(district_id, [])
         # Buildings with the most urgent households first; a building's households stay together.
-        buildings: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
-        for row in rows:
-            buildings[row[1]].append(row)
-        order = sorted(buildings, key=lambda b: (min(r[2] for r in buildings[b]), communities.get(b, 0), b))
+        order = sorted(
+            buildings,
+            key=lambda b: (min((e.priority, e.score) for e in buildings[b]), communities.get(b, 0), b),
+        )
         for cursor, building_id in enumerate(order):
             assignee = staff[cursor % len(staff)] if staff else None
-            day = first_day
-            for entry_id, _building, _priority, _community in sorted(
-                buildings[building_id], key=lambda r: r[0]
-            ):
+            for entry in sorted(buildings[building_id], key=lambda e: (e.priority, e.score, e.household_id)):
+                day = first_day
                 if assignee is not None:
+                    day = next_free.get(assignee, first_day)
                     while load[(assignee, day)] >= VISITS_PER_DAY:
                         day += dt.timedelta(days=1)
+                    next_free[assignee] = day
                     load[(assignee, day)] += 1
-                updates.append(
-                    WatchEntry(
-                        pk=entry_id,
-                        assignee_id=assignee,
-                        planned_for=day,
-                        booking_due_on=day - dt.timedelta(days=days_before),
-                    )
-                )
-    WatchEntry.objects.bulk_update(updates, ["assignee_id", "planned_for", "booking_due_on"], batch_size=1000)
-    return len(updates)
+                entry.assignee_id = assignee
+                entry.planned_for = day
+                entry.booking_due_on = day - dt.timedelta(days=days_before)
 
 
 @transaction.atomic

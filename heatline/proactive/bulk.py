@@ -1,0 +1,59 @@
+"""Fast inserts of many rows: PostgreSQL's COPY (optionally through a staging table that skips duplicates),
+`bulk_create` elsewhere. Used by the ledger import and the watch-list build (100,000s of rows)."""
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import connection, models
+from django.utils import timezone
+
+
+def insert_rows(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    ignore_conflicts: bool = False,
+) -> None:
+    """Insert plain rows (values in the order of `columns`, field attnames); created/updated stamps are added.
+    Primary keys are left to the database; nothing is returned."""
+    meta = model._meta
+    fields = [meta.get_field(name) for name in columns]
+    stamps = [
+        f
+        for f in meta.concrete_fields
+        if isinstance(f, models.DateTimeField) and (f.auto_now or f.auto_now_add) and f.attname not in columns
+    ]
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(
+            (model(**dict(zip(columns, row, strict=True))) for row in rows),
+            batch_size=2000,
+            ignore_conflicts=ignore_conflicts,
+        )
+        return
+    json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    names = [str(f.column) for f in fields if isinstance(f, models.Field)] + [str(f.column) for f in stamps]
+    quoted = ", ".join(connection.ops.quote_name(name) for name in names)
+    table = connection.ops.quote_name(meta.db_table)
+    with connection.cursor() as cursor:
+        target = table
+        if ignore_conflicts:
+            target = "proactive_staging"
+            cursor.execute(f"DROP TABLE IF EXISTS {target}")
+            cursor.execute(
+                f"CREATE TEMP TABLE {target} ON COMMIT DROP AS SELECT {quoted} FROM {table} WITH NO DATA"
+            )
+        extra = [now] * len(stamps)
+        with cursor.cursor.copy(f"COPY {target} ({quoted}) FROM STDIN") as copy:
+            for row in rows:
+                values = list(row)
+                for index in json_at:
+                    values[index] = json.dumps(values[index], ensure_ascii=False)
+                copy.write_row(values + extra)
+        if ignore_conflicts:
+            cursor.execute(
+                f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM {target} ON CONFLICT DO NOTHING"
+            )
+            cursor.execute(f"DROP TABLE {target}")
