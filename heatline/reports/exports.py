@@ -83,10 +83,11 @@ REQUEST_HEADERS = (
 
 def request_rows(queryset: QuerySet[ServiceRequest], *, viewer: Staff) -> Iterator[tuple[Any, ...]]:
     """Rows of the request export: plain tuples from values_list (no model objects), chunked."""
-    sources = dict(Source.choices)
-    kinds = dict(Kind.choices)
-    natures = dict(Nature.choices)
-    statuses = dict(Status.choices)
+    # Labels resolved to plain strings once: a lazy label per cell costs a translation lookup.
+    sources = {key: str(label) for key, label in Source.choices}
+    kinds = {key: str(label) for key, label in Kind.choices}
+    natures = {key: str(label) for key, label in Nature.choices}
+    statuses = {key: str(label) for key, label in Status.choices}
     satisfaction = {
         "satisfied": _("满意"),
         "basic": _("基本满意"),
@@ -94,6 +95,11 @@ def request_rows(queryset: QuerySet[ServiceRequest], *, viewer: Staff) -> Iterat
         "unreached": _("未接通"),
         "refused": _("拒绝回访"),
     }
+    tz = timezone.get_current_timezone()
+
+    def local(value: dt.datetime | None) -> str:
+        return "" if value is None else value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
     personal = sees_personal_data(viewer)
     yes, no = _("是"), _("否")
     columns = queryset.values_list(
@@ -147,24 +153,24 @@ def request_rows(queryset: QuerySet[ServiceRequest], *, viewer: Staff) -> Iterat
         ) = row
         yield (
             number,
-            str(sources.get(source, source)),
-            str(kinds.get(kind, kind)),
-            str(natures.get(nature, nature)),
+            sources.get(source, source),
+            kinds.get(kind, kind),
+            natures.get(nature, nature),
             category or "",
-            str(statuses.get(status, status)),
+            statuses.get(status, status),
             district or "",
             community or "",
             building or "",
             address,
             caller if personal else mask_name(caller),
             phone if personal else mask_phone(phone),
-            _local(received),
-            _local(registered),
-            _local(closed),
+            local(received),
+            local(registered),
+            local(closed),
             yes if late else no,
             yes if at_intake else no,
             "" if solved is None else (yes if solved else no),
-            str(satisfaction.get(satisfied, satisfied)),
+            satisfaction.get(satisfied, satisfied),
             repeats,
             yes if excluded else no,
             round_,

@@ -21,6 +21,7 @@ from heatline.registry.scoping import mask_phone, sees_personal_data
 from heatline.reports import selectors as s
 from heatline.reports.exports import REQUEST_HEADERS, request_rows, write_xlsx
 from heatline.reports.tables import TABLES, table_rows
+from heatline.reports.xlsx_stream import write_xlsx_stream
 from heatline.requests.models import ClockName
 
 PAGE_SIZE = 50
@@ -189,7 +190,7 @@ def export(request: HttpRequest, table: str) -> HttpResponseBase:
     spool = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
     if table == "requests":
         queryset = s.drilldown_requests(flt=flt, viewer=viewer, params=params)
-        write_xlsx(
+        write_xlsx_stream(
             out=spool,
             title=_("诉求明细"),
             headers=REQUEST_HEADERS,

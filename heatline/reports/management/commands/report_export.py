@@ -12,6 +12,7 @@ from heatline.registry.models import Role, Staff
 from heatline.reports import selectors as s
 from heatline.reports.exports import REQUEST_HEADERS, request_rows, write_xlsx
 from heatline.reports.tables import TABLES, table_rows
+from heatline.reports.xlsx_stream import write_xlsx_stream
 
 
 class Command(BaseCommand):
@@ -45,7 +46,7 @@ class Command(BaseCommand):
             flt = s.report_filter_parse(params=params, viewer=viewer)
             if options["table"] == "requests":
                 queryset = s.drilldown_requests(flt=flt, viewer=viewer, params=params)
-                count = write_xlsx(
+                count = write_xlsx_stream(
                     out=options["out"],
                     title="诉求明细",
                     headers=REQUEST_HEADERS,
