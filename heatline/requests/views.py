@@ -196,13 +196,17 @@ def _register(request: HttpRequest, form: f.IntakeForm, viewer: Staff) -> HttpRe
     data = form.cleaned_data
     category = data.get("category")
     district = data.get("district")
+    account = data.get("household") or None
+    typed = (data.get("address") or "").strip()
+    if account is None and typed.isdigit() and _household_visible(typed, viewer) is not None:
+        account = typed  # the operator typed an account number and registered before picking it
     intake_values = Intake(
         source=data["source"],
         phone=data["phone"],
         content=data["content"],
         caller_name=data.get("caller_name") or "",
         address=data.get("address") or "",
-        household=data.get("household") or None,
+        household=account,
         category=category.code if category else None,
         kind=data.get("kind") or None,
         nature=data["nature"],

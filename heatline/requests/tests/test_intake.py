@@ -303,3 +303,18 @@ def test_intake_page_query_count_is_bounded(org: Org, django_assert_max_num_quer
     with django_assert_max_num_queries(25):
         response = client.get(reverse("intake:index"), {"caller": "13800000001"})
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_typed_account_number_registers_on_that_household(org: Org) -> None:
+    client = _client_for(org.operator)
+
+    # when: the operator typed the account number but pressed Enter before picking the result
+    client.post(
+        reverse("intake:index"), _intake_data(org, household="", address=org.household.account_number)
+    )
+
+    # then: the request is on the household of the register, not on a free-text address
+    service_request = ServiceRequest.objects.get()
+    assert service_request.household == org.household
+    assert service_request.address == org.household.address
