@@ -86,6 +86,22 @@ def ledger_template_csv() -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8-sig")
 
 
+def ledger_template_xlsx() -> bytes:
+    """The same template as .xlsx, the way utilities keep their ledgers."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "测温台账"
+    sheet.append(list(HEADERS))
+    sheet.append(["1000001", None, "2025-12-05 09:30", "客厅", 18.5, "暖气片积气"])
+    sheet.append([None, "幸福1小区1号楼101室", "2025-12-05", "主卧", 19, "入户管道循环慢"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
 def _rows_csv(content: bytes) -> tuple[Iterator[Sequence[Any]], int]:
     for encoding in ("utf-8-sig", "gbk"):
         try:

@@ -28,6 +28,7 @@ from heatline.proactive.ledger import (
     ledger_import_upload,
     ledger_import_validate,
     ledger_template_csv,
+    ledger_template_xlsx,
 )
 from heatline.proactive.models import EntryStatus, ImportStatus, LedgerImport, Reading, WatchEntry
 from heatline.proactive.refunds import CountingRules, exposure_for
@@ -467,6 +468,13 @@ def ledger_confirm(request: HttpRequest, pk: int) -> HttpResponseBase:
 @login_required
 @require_GET
 def ledger_template(request: HttpRequest) -> HttpResponse:
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(
+            ledger_template_xlsx(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = "attachment; filename=ledger-template.xlsx"
+        return response
     response = HttpResponse(ledger_template_csv(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = "attachment; filename=ledger-template.csv"
     return response

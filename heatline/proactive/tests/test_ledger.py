@@ -204,3 +204,6 @@ def test_template_downloads_with_the_chinese_headers(client: object, org: Org) -
     response = client.get(reverse("proactive:ledger_template"))
     assert response.content == ledger_template_csv()
     assert response.content.decode("utf-8-sig").startswith("户号,地址,测温日期,房间,温度,原因")
+    xlsx = client.get(reverse("proactive:ledger_template") + "?format=xlsx")
+    report = ledger_read(content=xlsx.content, file_name="template.xlsx")
+    assert report.total == 2  # the sample rows (their households are not in this register)
