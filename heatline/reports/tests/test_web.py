@@ -182,3 +182,16 @@ def test_console_export_reports_progress(org: Org, day, tmp_path, capsys) -> Non
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
     assert len(rows) == 7
     assert rows[1][11].count("*") == 4  # masked for management
+
+
+@pytest.mark.django_db
+def test_dashboard_speaks_english_as_the_second_language(org: Org, day, settings) -> None:  # type: ignore[no-untyped-def]
+    # given
+    client = _client(org.manager)
+    client.cookies["django_language"] = "en"
+
+    # when
+    html = client.get(f"/reports/?{PERIOD}", headers={"accept-language": "en"}).content.decode()
+
+    # then
+    assert "Response rate" in html
