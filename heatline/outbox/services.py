@@ -57,6 +57,36 @@ def outbox_enqueue(
     return Outbox.objects.create(topic=topic, key=key, payload=payload, created_at=now, available_at=now)
 
 
+def outbox_enqueue_many(*, messages: list[dict[str, Any]], at: datetime | None = None) -> int:
+    """Queue many messages in one INSERT (each a dict of topic, key, payload, dedupe_key). Messages whose
+    `dedupe_key` is already queued are skipped (ON CONFLICT DO NOTHING): a batch job may repeat safely."""
+    now = at or timezone.now()
+    rows = [
+        Outbox(
+            topic=message["topic"],
+            key=message["key"],
+            payload=message["payload"],
+            dedupe_key=message.get("dedupe_key"),
+            created_at=now,
+            available_at=now,
+        )
+        for message in messages
+    ]
+    return len(Outbox.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500))
+
+
+def notification_message(
+    *, recipient_id: int, title: str, body: str = "", link: str = "", dedupe_key: str | None = None
+) -> dict[str, Any]:
+    """The outbox message `notify` would queue, for `outbox_enqueue_many`."""
+    return {
+        "topic": "notify",
+        "key": str(recipient_id),
+        "payload": {"recipient": recipient_id, "title": title, "body": body, "link": link},
+        "dedupe_key": dedupe_key,
+    }
+
+
 def backoff(attempts: int) -> timedelta:
     """10 s, 20 s, 40 s … capped at 30 minutes."""
     return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 1800))

@@ -1,57 +1,70 @@
 """Worker jobs of the request life cycle: warn before a clock runs out, record a breach once."""
 
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from heatline.core.worker import job
-from heatline.outbox.services import notify, outbox_enqueue
+from heatline.outbox.services import notification_message, outbox_enqueue_many
+from heatline.registry.models import Department, Role, Staff
 from heatline.requests.models import Clock
-from heatline.requests.routing import department_head_for
 
 
 def clocks_sweep(*, now: datetime, batch: int = 500) -> int:
     """Record breaches of clocks past due. Safe to repeat and to run in several workers.
 
     1. Claim open clocks past due (SKIP LOCKED on PostgreSQL), oldest first, a bounded batch.
-    2. Date each breach at its due time (not now) — only if still empty (the UPDATE's condition).
-    3. Queue one breach message per clock (dedupe key), telling the supervisor.
+    2. Date each breach at its due time (not now), in one UPDATE of the claimed (locked) rows that are
+       still unbreached.
+    3. Queue one breach message per clock and one notice per supervisor (dedupe keys: never twice), in one
+       INSERT.
     """
     with transaction.atomic():
         due = Clock.objects.filter(met_at=None, breached_at=None, cancelled_at=None, due_at__lte=now)
         claimed = list(
             due.order_by("due_at")
             .select_for_update(skip_locked=True, of=("self",))
-            .select_related(
-                "service_request__district__branch__manager", "service_request__category__department__head"
-            )[:batch]
+            .select_related("service_request__district__branch", "service_request__category__department")[
+                :batch
+            ]
         )
+        if not claimed:
+            return 0
+        Clock.objects.filter(pk__in=[clock.pk for clock in claimed], breached_at=None).update(
+            breached_at=F("due_at")
+        )
+        heads = _HeadCache()
+        messages: list[dict[str, Any]] = []
         for clock in claimed:
-            if Clock.objects.filter(pk=clock.pk, breached_at=None).update(breached_at=clock.due_at) != 1:
-                continue
             service_request = clock.service_request
-            payload = {
-                "number": service_request.number,
-                "clock": clock.name,
-                "round": clock.round,
-                "due_at": clock.due_at.isoformat(),
-            }
-            outbox_enqueue(
-                topic="clock.breached",
-                key=service_request.number,
-                payload=payload,
-                dedupe_key=f"breach:{clock.pk}",
+            messages.append(
+                {
+                    "topic": "clock.breached",
+                    "key": service_request.number,
+                    "payload": {
+                        "number": service_request.number,
+                        "clock": clock.name,
+                        "round": clock.round,
+                        "due_at": clock.due_at.isoformat(),
+                    },
+                    "dedupe_key": f"breach:{clock.pk}",
+                }
             )
-            for recipient in _supervisors(clock):
-                notify(
-                    recipient_id=recipient,
-                    title=_("超时:%(number)s %(clock)s")
-                    % {"number": service_request.number, "clock": clock.get_name_display()},
-                    body=service_request.content[:200],
-                    link=f"/requests/{service_request.number}/",
-                    dedupe_key=f"breach:{clock.pk}:{recipient}",
+            for recipient in _supervisors(clock, heads):
+                messages.append(
+                    notification_message(
+                        recipient_id=recipient,
+                        title=_("超时:%(number)s %(clock)s")
+                        % {"number": service_request.number, "clock": clock.get_name_display()},
+                        body=service_request.content[:200],
+                        link=f"/requests/{service_request.number}/",
+                        dedupe_key=f"breach:{clock.pk}:{recipient}",
+                    )
                 )
+        outbox_enqueue_many(messages=messages)
     return len(claimed)
 
 
@@ -66,38 +79,77 @@ def clocks_warn(*, now: datetime, batch: int = 500) -> int:
             .select_for_update(skip_locked=True, of=("self",))
             .select_related("service_request")[:batch]
         )
+        if not claimed:
+            return 0
+        Clock.objects.filter(pk__in=[clock.pk for clock in claimed], warned_at=None).update(warned_at=now)
+        messages: list[dict[str, Any]] = []
         for clock in claimed:
-            if Clock.objects.filter(pk=clock.pk, warned_at=None).update(warned_at=now) != 1:
-                continue
             service_request = clock.service_request
-            outbox_enqueue(
-                topic="clock.warning",
-                key=service_request.number,
-                payload={
-                    "number": service_request.number,
-                    "clock": clock.name,
-                    "due_at": clock.due_at.isoformat(),
-                },
-                dedupe_key=f"warn:{clock.pk}:{clock.extended_count}",
+            messages.append(
+                {
+                    "topic": "clock.warning",
+                    "key": service_request.number,
+                    "payload": {
+                        "number": service_request.number,
+                        "clock": clock.name,
+                        "due_at": clock.due_at.isoformat(),
+                    },
+                    "dedupe_key": f"warn:{clock.pk}:{clock.extended_count}",
+                }
             )
             if service_request.assignee_id:
-                notify(
-                    recipient_id=service_request.assignee_id,
-                    title=_("即将超时:%(number)s %(clock)s")
-                    % {"number": service_request.number, "clock": clock.get_name_display()},
-                    link=f"/requests/{service_request.number}/",
-                    dedupe_key=f"warn:{clock.pk}:{clock.extended_count}:{service_request.assignee_id}",
+                messages.append(
+                    notification_message(
+                        recipient_id=service_request.assignee_id,
+                        title=_("即将超时:%(number)s %(clock)s")
+                        % {"number": service_request.number, "clock": clock.get_name_display()},
+                        link=f"/requests/{service_request.number}/",
+                        dedupe_key=f"warn:{clock.pk}:{clock.extended_count}:{service_request.assignee_id}",
+                    )
                 )
+        outbox_enqueue_many(messages=messages)
     return len(claimed)
 
 
-def _supervisors(clock: Clock) -> list[int]:
-    """On breach: the department head and the branch manager of the request's district (deduplicated)."""
+class _HeadCache:
+    """Department heads looked up once per batch (the fallback head too), not once per clock."""
+
+    def __init__(self) -> None:
+        self.by_department: dict[int, int | None] = {}
+        self.fallback: int | None = None
+        self.fallback_loaded = False
+
+    def head_of(self, department_id: int | None) -> int | None:
+        if department_id is not None:
+            if department_id not in self.by_department:
+                self.by_department[department_id] = (
+                    Department.objects.filter(pk=department_id).values_list("head_id", flat=True).first()
+                )
+            head = self.by_department[department_id]
+            if head is not None:
+                return head
+        if not self.fallback_loaded:
+            self.fallback_loaded = True
+            self.fallback = (
+                Staff.objects.filter(role=Role.DEPT_HEAD, is_active=True)
+                .order_by("id")
+                .values_list("id", flat=True)
+                .first()
+            )
+        return self.fallback
+
+
+def _supervisors(clock: Clock, heads: _HeadCache) -> list[int]:
+    """On breach: the department head (as `routing.department_head_for` picks them) and the branch manager
+    of the request's district (deduplicated)."""
     service_request = clock.service_request
     recipients: list[int] = []
-    head = department_head_for(service_request)
+    department_id = service_request.department_id or (
+        service_request.category.department_id if service_request.category else None
+    )
+    head = heads.head_of(department_id)
     if head is not None:
-        recipients.append(head.pk)
+        recipients.append(head)
     district = service_request.district
     if district is not None and district.branch.manager_id is not None:
         recipients.append(district.branch.manager_id)

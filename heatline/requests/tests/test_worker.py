@@ -5,6 +5,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -171,25 +172,27 @@ def test_a_sweep_killed_mid_batch_is_finished_by_the_next_one(org: Org) -> None:
         traveller.move_to(T0 + timedelta(hours=1))
         import heatline.requests.jobs as jobs
 
-        original = jobs.outbox_enqueue
-        seen: list[str] = []
+        original = jobs.outbox_enqueue_many
+        calls: list[int] = []
 
-        def dies_on_the_fourth(**kwargs: object) -> object:
-            seen.append(str(kwargs["key"]))
-            if len(seen) == 4:
+        def dies_in_the_second_batch(**kwargs: Any) -> int:
+            calls.append(1)
+            if len(calls) == 2:
                 raise Killed()
-            return original(**kwargs)  # type: ignore[arg-type]
+            return original(**kwargs)
 
-        jobs.outbox_enqueue = dies_on_the_fourth  # type: ignore[assignment]
+        jobs.outbox_enqueue_many = dies_in_the_second_batch  # type: ignore[assignment]
         try:
+            assert clocks_sweep(now=timezone.now(), batch=4) == 4
             with pytest.raises(Killed):
-                clocks_sweep(now=timezone.now())
+                clocks_sweep(now=timezone.now(), batch=4)
         finally:
-            jobs.outbox_enqueue = original
+            jobs.outbox_enqueue_many = original
 
-        # then: no breach of that batch stuck; the next sweep records every one, once
-        assert not Clock.objects.exclude(breached_at=None).exists()
-        assert clocks_sweep(now=timezone.now()) == 10
+        # then: the first batch stands, the killed one left nothing; the next sweeps record the rest once
+        assert Clock.objects.exclude(breached_at=None).count() == 4
+        assert Outbox.objects.filter(topic="clock.breached").count() == 4
+        assert clocks_sweep(now=timezone.now()) == 6
         assert clocks_sweep(now=timezone.now()) == 0
     assert Outbox.objects.filter(topic="clock.breached").count() == 10
 
