@@ -201,3 +201,18 @@ def test_recording_through_the_form(org: Org) -> None:
     # then
     assert response.status_code == 302
     assert coverage(year=2025, quarter=4, viewer=org.manager).trained == 2
+
+
+@pytest.mark.django_db
+def test_demo_is_idempotent(org: Org) -> None:
+    import random
+
+    from heatline.training.demo import populate
+    from heatline.training.models import TrainingSession
+
+    # when
+    populate(rng=random.Random(1), progress=lambda message: None)
+    populate(rng=random.Random(1), progress=lambda message: None)
+
+    # then
+    assert TrainingSession.objects.count() == 3
