@@ -504,3 +504,34 @@ def test_pages_render_in_english(org: Org) -> None:
     )
 
     assert "Time limits" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_unanswered_callback_is_recorded_and_the_request_keeps_waiting(org: Org) -> None:
+    service_request = reported_request(org)
+    client = _client_for(org.operator)
+
+    response = _act(
+        client,
+        service_request,
+        Action.CALLBACK,
+        outcome="no_answer",
+        channel="phone",
+        next=reverse("requests:callbacks"),
+    )
+
+    assert response.status_code == 302
+    service_request.refresh_from_db()
+    assert service_request.status == Status.REPORTED
+    assert Callback.objects.get(service_request=service_request).outcome == "no_answer"
+    page = client.get(reverse("requests:callbacks")).content.decode()
+    assert reverse("requests:act", args=[service_request.number, Action.CALLBACK]) in page
+
+
+@pytest.mark.django_db
+def test_next_url_outside_the_site_is_ignored(org: Org) -> None:
+    service_request = registered_request(org)
+
+    response = _act(_client_for(org.worker), service_request, Action.ARRIVE, next="https://evil.example/")
+
+    assert response["Location"] == reverse("requests:detail", args=[service_request.number])
