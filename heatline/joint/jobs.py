@@ -21,9 +21,12 @@ def _recipients(case: JointCase) -> list[int]:
 
 
 def clocks_warn(*, now: datetime, batch: int = 500) -> int:
-    """1. Warn once when a clock has used its warning share (80%) of the time."""
+    """1. Warn once when a clock has used its warning share (80%) of the time (a clock already past
+    due gets the breach message instead)."""
     with transaction.atomic():
-        due = CaseClock.objects.filter(met_at=None, warned_at=None, breached_at=None, warn_at__lte=now)
+        due = CaseClock.objects.filter(
+            met_at=None, warned_at=None, breached_at=None, warn_at__lte=now, due_at__gt=now
+        )
         claimed = list(
             due.order_by("warn_at")
             .select_for_update(skip_locked=True, of=("self",))
