@@ -27,6 +27,7 @@ from heatline.requests.schemas import (
     TransitionIn,
 )
 from heatline.requests.selectors import (
+    callbacks_due,
     caller_lookup,
     categories_list,
     causes_list,
@@ -35,6 +36,7 @@ from heatline.requests.selectors import (
     request_get_visible,
     request_list_visible,
     staff_id_by_username,
+    work_queue,
 )
 from heatline.requests.services import Intake, extension_decide, extension_request, request_register
 from heatline.requests.transitions import Params, request_transition
@@ -93,6 +95,20 @@ def list_requests(request: HttpRequest, filters: Query[RequestFilter]) -> list[S
         q=filters.q,
     ).prefetch_related("clocks")
     return queryset  # type: ignore[return-value]
+
+
+@router.get("/queue", response=list[RequestOut])
+@paginate(RequestPages)
+def list_work_queue(request: HttpRequest) -> list[ServiceRequest]:
+    """第七条.2: my open jobs (mine, my team's, my district's, my department's), the nearest due time first."""
+    return work_queue(viewer=current_staff(request)).prefetch_related("clocks")  # type: ignore[return-value]
+
+
+@router.get("/callbacks", response=list[RequestOut])
+@paginate(RequestPages)
+def list_callbacks_due(request: HttpRequest) -> list[ServiceRequest]:
+    """第八条: reported requests waiting for the hotline's callback, by the callback clock's due time."""
+    return callbacks_due(viewer=current_staff(request)).prefetch_related("clocks")  # type: ignore[return-value]
 
 
 @router.get("/requests/{number}", response=RequestDetailOut, by_alias=True)

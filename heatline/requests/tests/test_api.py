@@ -502,3 +502,16 @@ def test_openapi_document_names_the_contract(org: Org) -> None:
         "/api/v1/causes",
     ):
         assert path in paths, path
+
+
+@pytest.mark.django_db
+def test_work_queue_and_callbacks_due_endpoints(org: Org, django_assert_max_num_queries: Any) -> None:
+    with time_machine.travel(T0, tick=False):
+        mine = registered_request(org)
+        reported = reported_request(org)
+        registered_request(org, household=org.other_household)
+    with django_assert_max_num_queries(6):
+        queue = Api(org.responsible).get("/queue").json()
+    assert [item["number"] for item in queue["items"]] == [mine.number]
+    callbacks = Api(org.operator).get("/callbacks").json()
+    assert [item["number"] for item in callbacks["items"]] == [reported.number]
