@@ -19,6 +19,7 @@ from heatline.registry.tests.factories import Org
 PUBLIC_PREFIXES = (
     "/healthz",
     "/accounts/login",
+    "/accounts/logout",
     "/i18n/",
     "/public",
     "/open311/",
