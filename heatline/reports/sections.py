@@ -17,7 +17,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from heatline.registry.models import Staff
-from heatline.registry.scoping import scope_by_district
+from heatline.registry.scoping import scope_by_district, visible_district_ids
 
 log = logging.getLogger(__name__)
 
@@ -25,20 +25,19 @@ Section = Callable[[Any, Staff, dt.datetime], dict[str, Any] | None]
 
 
 def _watch_list(flt: Any, viewer: Staff, now: dt.datetime) -> dict[str, Any] | None:
-    """未诉先办: watch-list coverage of the season(s) the period touches."""
-    entry = apps.get_model("proactive", "WatchEntry")
-    season = apps.get_model("core", "HeatingSeason")
-    seasons = season.objects.filter(first_heating_day__lte=flt.date_to, last_day__gte=flt.date_from)
-    entries = scope_by_district(entry.objects.filter(season__in=seasons).exclude(status="removed"), viewer)
-    figures = entries.aggregate(
-        planned=Count("id"),
-        visited=Count("id", filter=Q(visited_at__isnull=False)),
-        below=Count("id", filter=Q(was_below_standard=True)),
-        fixed=Count("id", filter=Q(fixed_at__isnull=False)),
-        confirmed=Count("id", filter=Q(confirmed_at__isnull=False)),
-    )
-    planned = figures["planned"]
-    figures["visited_share"] = round(figures["visited"] / planned, 4) if planned else None
+    """未诉先办: watch-list coverage of the season the period ends in, through proactive's own
+    selector (planned, booked, visited, below 20 ℃, fixed, re-measured, confirmed, overdue)."""
+    from heatline.core.seasons import season_for_date
+    from heatline.proactive.selectors import progress_by_district
+
+    season = season_for_date(flt.date_to)
+    if season is None:
+        return None
+    _rows, total = progress_by_district(viewer=viewer, season=season)
+    figures: dict[str, Any] = dict(total.counts)
+    planned = figures.get("planned", 0)
+    figures["visited_share"] = round(figures.get("visited", 0) / planned, 4) if planned else None
+    figures["season"] = str(season)
     return figures
 
 
@@ -61,22 +60,18 @@ def _inspections(flt: Any, viewer: Staff, now: dt.datetime) -> dict[str, Any] | 
 
 
 def _joint(flt: Any, viewer: Staff, now: dt.datetime) -> dict[str, Any] | None:
-    """难诉联办: joint cases opened in the period, open/overdue/solved, and their two clocks."""
-    case = apps.get_model("joint", "JointCase")
+    """难诉联办: joint cases through joint's own selector (its visibility rules), plus their two clocks
+    (meeting within 3 working days, callback within 24 h) for cases opened in the period."""
+    from heatline.joint.selectors import case_counts
+
+    counts = case_counts(viewer, flt.start(), flt.end())
+    figures: dict[str, Any] = dict(counts)
     clock = apps.get_model("joint", "CaseClock")
-    cases = scope_by_district(
-        case.objects.filter(opened_at__gte=flt.start(), opened_at__lt=flt.end()), viewer
-    )
-    figures = cases.aggregate(
-        total=Count("id"),
-        open=Count("id", filter=Q(status__in=("open", "in_progress", "solved", "called_back"))),
-        solved=Count("id", filter=Q(status__in=("solved", "called_back", "closed"))),
-    )
-    clocks = scope_by_district(
-        clock.objects.filter(case__opened_at__gte=flt.start(), case__opened_at__lt=flt.end()),
-        viewer,
-        field="case__district",
-    )
+    clocks = clock.objects.filter(case__opened_at__gte=flt.start(), case__opened_at__lt=flt.end())
+    if visible_district_ids(viewer) is not None:
+        from heatline.joint.selectors import case_list_visible
+
+        clocks = clocks.filter(case__in=case_list_visible(viewer=viewer).values("pk"))
     rows = (
         clocks.values("name")
         .annotate(
@@ -85,12 +80,10 @@ def _joint(flt: Any, viewer: Staff, now: dt.datetime) -> dict[str, Any] | None:
                 "id", filter=Q(met_at__isnull=False, breached_at__isnull=True, met_at__lte=F("due_at"))
             ),
             breached=Count("id", filter=Q(breached_at__isnull=False) | Q(met_at__gt=F("due_at"))),
-            overdue=Count("id", filter=Q(met_at__isnull=True, due_at__lte=now)),
         )
         .order_by("name")
     )
     figures["clocks"] = {row["name"]: row for row in rows}
-    figures["overdue"] = cases.filter(clocks__met_at__isnull=True, clocks__due_at__lte=now).distinct().count()
     return figures
 
 
