@@ -37,6 +37,7 @@ from heatline.inspections.selectors import (
 from heatline.inspections.services import (
     Asset,
     TeamMember,
+    campaign_close,
     campaign_create,
     checklist_record,
     finding_record,
@@ -202,6 +203,14 @@ def post_campaign(request: HttpRequest, body: s.CampaignIn) -> HttpStatus[s.Camp
         season=season, team=team, by=staff, name=body.name, starts_on=body.starts_on, areas=areas
     )
     return HttpStatus(201, _campaign_out(campaign, staff))
+
+
+@router.post("/campaigns/{campaign_id}/close", response=s.CampaignOut)
+def post_campaign_close(request: HttpRequest, campaign_id: int) -> s.CampaignOut:
+    """Finish the inspection once every checklist line is checked; open items stay on the ledger."""
+    staff = current_staff(request)
+    campaign = campaign_close(campaign=campaign_get_visible(viewer=staff, pk=campaign_id), by=staff)
+    return _campaign_out(campaign, staff)
 
 
 def _check_out(item: ChecklistItem) -> s.ChecklistItemOut:

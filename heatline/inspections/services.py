@@ -11,8 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
-from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from django.db import connection, transaction
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -103,68 +103,87 @@ def _season_of_request(seasons: Sequence[HeatingSeason]) -> Case:
     return Case(*whens, default=Value(None), output_field=IntegerField())
 
 
-def hazard_candidates(*, season: HeatingSeason) -> dict[tuple[str, int], AreaEvidence]:
-    """Set-based detection: two GROUP BY queries per level, no loop over requests.
+def _households_per_building(*, start: dt.datetime, end: dt.datetime) -> list[tuple[int, int, int, int]]:
+    """(building, community, distinct households, requests) of the season's requests, in one query.
 
-    1. Per community and per building: COUNT(DISTINCT household) of the season's requests,
-       kept when ≥ hazard_household_threshold (HAVING).
-    2. For those areas only: the distinct (area, hazard cause, season) triples over this and earlier
-       seasons, from requests (completion causes) and proactive visits; an area qualifies when its
-       hazard causes span ≥ hazard_min_seasons seasons.
+    The inner GROUP BY (building, household) is a hash aggregate; the outer one counts the pairs —
+    COUNT(DISTINCT) without sorting the season's rows. Portable SQL (SQLite and PostgreSQL).
+    """
+    requests_table = connection.ops.quote_name(ServiceRequest._meta.db_table)
+    buildings_table = connection.ops.quote_name(Building._meta.db_table)
+    sql = (
+        "SELECT pairs.building_id, b.community_id, COUNT(*), SUM(pairs.n) FROM ("
+        f" SELECT building_id, household_id, COUNT(*) AS n FROM {requests_table}"
+        " WHERE received_at >= %s AND received_at < %s"
+        " AND household_id IS NOT NULL AND building_id IS NOT NULL"
+        " GROUP BY building_id, household_id"
+        f") pairs JOIN {buildings_table} b ON b.id = pairs.building_id"
+        " GROUP BY pairs.building_id, b.community_id"
+    )
+    params = [connection.ops.adapt_datetimefield_value(start), connection.ops.adapt_datetimefield_value(end)]
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Keep the (building, household) hash table in memory for a season of ~10^6 requests.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(sql, params)
+        return [(int(b), int(c), int(h), int(n)) for b, c, h, n in cursor.fetchall()]
+
+
+def hazard_candidates(*, season: HeatingSeason) -> dict[tuple[str, int], AreaEvidence]:
+    """第五条.1 as set-based queries (GROUP BY / COUNT DISTINCT in the database, no loop over requests).
+
+    1. Per building: distinct households and requests of the season (one grouped query; a request's
+       building is its household's building, so a community's distinct households are the sum over
+       its buildings, added up from the per-building rows).
+    2. The distinct (building, hazard cause, season) triples over this and earlier seasons, from
+       requests (completion causes) and proactive visits (one grouped query each), rolled up to
+       communities.
+    3. An area is high-risk when households ≥ hazard_household_threshold and its hazard causes span
+       ≥ hazard_min_seasons seasons.
     """
     threshold = rule_int("hazard_household_threshold")
     min_seasons = rule_int("hazard_min_seasons")
     start, end = season_bounds(season)
     history = list(HeatingSeason.objects.filter(year__lte=season.year).order_by("year"))
     history_start = min(season_bounds(s)[0] for s in history)
-    in_season = ServiceRequest.objects.filter(
-        received_at__gte=start, received_at__lt=end, household__isnull=False, building__isnull=False
+    evidence: dict[tuple[str, int], AreaEvidence] = {}
+    for building_id, community_id, households, requests in _households_per_building(start=start, end=end):
+        evidence[(Level.BUILDING, building_id)] = AreaEvidence(households=households, requests=requests)
+        community = evidence.setdefault((Level.COMMUNITY, community_id), AreaEvidence())
+        community.households += households
+        community.requests += requests
+    evidence = {key: area for key, area in evidence.items() if area.households >= threshold}
+    if not evidence:
+        return {}
+    triples = (
+        ServiceRequest.objects.filter(
+            cause__is_hazard=True, received_at__gte=history_start, received_at__lt=end, building__isnull=False
+        )
+        .annotate(season_year=_season_of_request(history))
+        .filter(season_year__isnull=False)
+        .values_list("building_id", "building__community_id", "cause__code", "season_year")
+        .distinct()
+        .order_by()
     )
+    # Causes recorded at proactive visits (第四条) count the same way, by the visit's season.
+    visited = (
+        Visit.objects.filter(cause__is_hazard=True, entry__season__year__lte=season.year)
+        .values_list(
+            "entry__building_id", "entry__building__community_id", "cause__code", "entry__season__year"
+        )
+        .distinct()
+        .order_by()
+    )
+    for rows in (triples, visited):
+        for building_id, community_id, cause_code, year in rows:
+            for area_key in ((Level.BUILDING, building_id), (Level.COMMUNITY, community_id)):
+                if area_key in evidence:
+                    evidence[area_key].causes[cause_code].add(year)
     result: dict[tuple[str, int], AreaEvidence] = {}
-    for level, key in ((Level.COMMUNITY, "building__community_id"), (Level.BUILDING, "building_id")):
-        counted = (
-            in_season.values(key)
-            .annotate(households=Count("household_id", distinct=True), requests=Count("id"))
-            .filter(households__gte=threshold)
-            .order_by()
-        )
-        evidence = {
-            row[key]: AreaEvidence(households=row["households"], requests=row["requests"]) for row in counted
-        }
-        if not evidence:
-            continue
-        triples = (
-            ServiceRequest.objects.filter(
-                cause__is_hazard=True,
-                received_at__gte=history_start,
-                received_at__lt=end,
-                **{f"{key}__in": list(evidence)},
-            )
-            .annotate(season_year=_season_of_request(history))
-            .filter(season_year__isnull=False)
-            .values_list(key, "cause__code", "season_year")
-            .distinct()
-            .order_by()
-        )
-        for area_id, cause_code, year in triples:
-            evidence[area_id].causes[cause_code].add(year)
-        # Causes recorded at proactive visits (第四条) count the same way, by the visit's season.
-        visited = (
-            Visit.objects.filter(
-                cause__is_hazard=True,
-                entry__season__year__lte=season.year,
-                **{f"entry__{key}__in": list(evidence)},
-            )
-            .values_list(f"entry__{key}", "cause__code", "entry__season__year")
-            .distinct()
-            .order_by()
-        )
-        for area_id, cause_code, year in visited:
-            evidence[area_id].causes[cause_code].add(year)
-        for area_id, area in evidence.items():
-            seasons_seen = set().union(*area.causes.values()) if area.causes else set()
-            if len(seasons_seen) >= min_seasons:
-                result[(level, area_id)] = area
+    for key, area in evidence.items():
+        seasons_seen = set().union(*area.causes.values()) if area.causes else set()
+        if len(seasons_seen) >= min_seasons:
+            result[key] = area
     return result
 
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("areas/<int:pk>/", views.area_detail, name="area"),
     path("campaigns/new/", views.campaign_new, name="campaign_new"),
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign"),
+    path("campaigns/<int:pk>/close/", views.campaign_finish, name="campaign_close"),
     path("campaigns/<int:pk>/ledger/", views.ledger, name="ledger"),
     path("campaigns/<int:pk>/ledger.xlsx", views.ledger_export, name="ledger_export"),
     path("inspect/<int:pk>/", views.campaign_area, name="campaign_area"),

@@ -44,6 +44,7 @@ from heatline.inspections.selectors import (
 from heatline.inspections.services import (
     Asset,
     TeamMember,
+    campaign_close,
     campaign_create,
     checklist_record,
     finding_record,
@@ -271,8 +272,23 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "progress": progress.total,
             "areas": areas,
             "members": campaign.members.select_related("staff"),
+            "may_manage": may_manage(staff),
         },
     )
+
+
+@staff_view
+@require_POST
+def campaign_finish(request: HttpRequest, pk: int) -> HttpResponse:
+    staff = _staff(request)
+    campaign = campaign_get_visible(viewer=staff, pk=pk)
+    try:
+        campaign_close(campaign=campaign, by=staff)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("排查已结束,未完成的整改事项继续跟踪"))
+    return redirect("inspections:campaign", pk=campaign.pk)
 
 
 @staff_view

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from heatline.inspections.models import ItemKind, Level
 from heatline.inspections.services import hazard_detect
-from heatline.inspections.tests.factories import TZ, high_risk_building, request_at, season
+from heatline.inspections.tests.factories import TZ, campaign_for, high_risk_building, request_at, season
 from heatline.registry.models import PipeOwner
 from heatline.registry.services import api_token_create
 from heatline.registry.tests.factories import PartnerFactory, PipeSectionFactory
@@ -144,3 +144,19 @@ def test_campaign_findings_and_ledger_through_the_api(org):
     assert {row["kind"] for row in ledger} == {ItemKind.REPAIR, ItemKind.REPLACEMENT}
     progress = admin.get(f"/api/v1/campaigns/{campaign['id']}").json()["progress"]
     assert progress["items"] == 2 and progress["completed"] == 1
+
+
+def test_campaign_closes_only_when_every_check_is_done(org):
+    # given
+    high_risk_building(org)
+    campaign = campaign_for(org)
+    admin = _api(org.admin)
+
+    # when / then: pending checks refuse the close
+    assert admin.post(f"/api/v1/campaigns/{campaign.pk}/close").status_code == 422
+    from heatline.inspections.models import ChecklistItem, CheckStatus
+
+    ChecklistItem.objects.filter(campaign_area__campaign=campaign).update(status=CheckStatus.DONE, is_ok=True)
+    closed = admin.post(f"/api/v1/campaigns/{campaign.pk}/close")
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    assert _api(org.inspector).post(f"/api/v1/campaigns/{campaign.pk}/close").status_code in (403, 409)

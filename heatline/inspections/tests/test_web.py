@@ -201,3 +201,22 @@ def test_item_page_progress_and_refused_close(org):
     item.refresh_from_db()
     assert item.status == ItemStatus.COMPLETED and item.result == "更换立管一段"
     assert client.get(reverse("inspections:my_items")).status_code == 200
+
+
+def test_campaign_pages_have_bounded_queries(org, django_assert_max_num_queries):
+    # given: a campaign with a few findings
+    high_risk_building(org)
+    campaign = campaign_for(org)
+    for _ in range(3):
+        _open_item(org, campaign, due=timezone.localdate() + dt.timedelta(days=4))
+    area = campaign.areas.first()
+    client = _client(org.worker)
+
+    # then
+    with django_assert_max_num_queries(14):
+        assert client.get(reverse("inspections:campaign", args=[campaign.pk])).status_code == 200
+    with django_assert_max_num_queries(22):
+        assert client.get(reverse("inspections:campaign_area", args=[area.pk])).status_code == 200
+    with django_assert_max_num_queries(10):
+        page = client.get(reverse("inspections:my_items"))
+    assert len(page.context["items"]) == 3
