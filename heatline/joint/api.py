@@ -7,8 +7,8 @@ from ninja import Router
 
 from heatline.api import current_staff
 from heatline.joint.models import JointCase
-from heatline.joint.schemas import CaseIn, CaseOut, TransitionIn
-from heatline.joint.selectors import case_detail_visible, case_get_visible
+from heatline.joint.schemas import CaseIn, CaseOut, CaseSummaryOut, TransitionIn
+from heatline.joint.selectors import case_detail_visible, case_get_visible, case_list_visible
 from heatline.joint.services import case_open, requests_resolve
 from heatline.joint.transitions import MilestoneIn, Params, case_transition
 
@@ -80,6 +80,26 @@ def post_case(request: HttpRequest, body: CaseIn) -> tuple[int, dict[str, Any]]:
         follow_up_id=body.follow_up,
     )
     return 201, case_out(case_detail_visible(case_id=case.pk, viewer=staff))
+
+
+@router.get("/cases", response=list[CaseSummaryOut])
+def list_cases(request: HttpRequest, status: str = "open", type: str = "") -> list[dict[str, Any]]:
+    """The viewer's cases (status: open, overdue, solved, all or a status value), newest first, at most 200."""
+    staff = current_staff(request)
+    return [
+        {
+            "id": case.pk,
+            "number": case.number,
+            "type": case.type,
+            "status": case.status,
+            "branch": case.branch_id,
+            "summary": case.summary,
+            "opened_at": case.opened_at,
+            "clocks": list(case.clocks.all()),
+            "next_milestone": next(iter(getattr(case, "open_milestones", [])), None),
+        }
+        for case in case_list_visible(viewer=staff, status=status, type=type)[:200]
+    ]
 
 
 @router.get("/cases/{case_id}", response=CaseOut)

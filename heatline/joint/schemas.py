@@ -116,3 +116,15 @@ class CaseOut(Schema):
     participants: list[ParticipantOut]
     contacts: list[ContactOut]
     events: list[EventOut]
+
+
+class CaseSummaryOut(Schema):
+    id: int
+    number: str
+    type: str
+    status: str
+    branch: int
+    summary: str
+    opened_at: datetime
+    clocks: list[ClockOut]
+    next_milestone: MilestoneOut | None

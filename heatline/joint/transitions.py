@@ -174,8 +174,15 @@ def _join(case: JointCase, partners: list[PartnerBody], now: datetime) -> None:
         CaseParticipant.objects.get_or_create(case=case, partner=partner, defaults={"added_at": now})
 
 
+def _aware(moment: datetime | None) -> datetime | None:
+    """A time typed without a zone is the utility's local time."""
+    if moment is not None and timezone.is_naive(moment):
+        return timezone.make_aware(moment, clocks.local_zone())
+    return moment
+
+
 def _held_at(case: JointCase, params: Params, now: datetime, label: str) -> datetime:
-    held = params.held_at
+    held = _aware(params.held_at)
     _require(held is not None, _("请填写%(what)s时间") % {"what": label}, "held_at")
     assert held is not None
     _require(
@@ -419,7 +426,7 @@ def case_transition(
         partner = _partners([params.partner_id or 0])[0]
         _require(params.channel in ContactChannel.values, _("请选择联络方式"), "channel")
         _require(bool(params.outcome.strip()), _("请填写联络结果"), "outcome")
-        contact_at = params.contact_at or now
+        contact_at = _aware(params.contact_at) or now
         _require(contact_at <= now, _("联络时间不能晚于当前时间"), "contact_at")
         _join(case, [partner], now)
         extra.update(partner=partner.pk, person=params.person.strip(), at=contact_at, channel=params.channel)

@@ -316,3 +316,37 @@ def test_callback_clock_breaches_once_24_hours_after_mediation(org: Org) -> None
     callback = clock(body, "callback")
     assert datetime.fromisoformat(callback["breached_at"]) == T0 + timedelta(hours=25)
     assert datetime.fromisoformat(callback["due_at"]) == T0 + timedelta(hours=25)
+
+
+@pytest.mark.django_db
+def test_case_list_and_a_time_without_zone_is_local(org: Org) -> None:
+    # given: a coordination case opened at 09:00 Shanghai time
+    bodies = partners()
+    with time_machine.travel(T0, tick=False) as traveller:
+        api = Api(org.branch_manager)
+        case_id = api.post(
+            "/cases", {"type": "coordination", "summary": "协调", "district": org.district.pk}
+        ).json()["id"]
+        traveller.move_to(T0 + timedelta(hours=3))
+
+        # when: the meeting time is sent without a zone (10:00, local), and the list is read
+        met = api.post(
+            f"/cases/{case_id}/transitions",
+            {
+                "action": "meeting",
+                "held_at": "2026-11-23T10:00:00",
+                "partners": [bodies["housing"].pk],
+                "responsible_party": "物业",
+                "plan": "维修",
+                "milestones": [{"title": "更换阀门", "due_date": "2026-11-30"}],
+            },
+        )
+        listed = api.get("/cases?status=open")
+        outsider = Api(org.other_responsible).get("/cases?status=all")
+
+    # then
+    assert met.status_code == 200, met.content
+    assert datetime.fromisoformat(met.json()["meeting_at"]) == T0 + timedelta(hours=1)
+    assert [row["id"] for row in listed.json()] == [case_id]
+    assert listed.json()[0]["next_milestone"]["title"] == "更换阀门"
+    assert outsider.json() == []
