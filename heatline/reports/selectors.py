@@ -14,6 +14,7 @@ from typing import Any, TypedDict, cast
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from heatline.core.errors import InvalidInput, NotVisible
@@ -843,14 +844,8 @@ def dashboard(
 
     now = now or timezone.now()
     ids = visible_district_ids(viewer)
-    key = (
-        "reports:dashboard:"
-        + hashlib.sha1(
-            repr(
-                (flt, sorted(ids) if ids is not None else None, viewer.pk if ids is not None else None)
-            ).encode()
-        ).hexdigest()
-    )
+    scope = (sorted(ids) if ids is not None else None, viewer.pk if ids is not None else None)
+    key = "reports:dashboard:" + hashlib.sha1(repr((flt, scope, get_language())).encode()).hexdigest()
     if use_cache:
         cached = cache.get(key)
         if cached is not None:
