@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from heatline.core.errors import ActionForbidden, DomainError, InvalidInput, NotVisible, TransitionNotAllowed
+from heatline.core.rules import rule
 from heatline.incidents.selectors import incidents_open_for_households
 from heatline.proactive.selectors import watchlist_status_for_households
 from heatline.registry.models import District, Household, Role, Staff
@@ -117,14 +118,17 @@ def _household_visible(account_number: str, viewer: Staff) -> Household | None:
     )
 
 
-def _household_panel_context(household: Household, viewer: Staff) -> dict[str, Any]:
+def _household_panel_context(
+    household: Household, viewer: Staff, *, known: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The picked household: its open and past requests, watch list and incidents (`known`: already looked up)."""
     requests = list(
         scope_by_district(
             ServiceRequest.objects.filter(household=household).select_related("assignee", "category"),
             viewer,
         ).order_by("-received_at")[:15]
     )
-    context = _households_context([household], viewer)
+    context = dict(known) if known is not None else _households_context([household], viewer)
     context.update(
         household=household,
         open_requests=[r for r in requests if r.status in OPEN_STATUSES],
@@ -169,11 +173,16 @@ def _intake_page(
         "lookup": lookup,
         "received_at": received_at,
         "received_at_iso": _iso(received_at),
-        "intake_minutes": 5,
-        **_households_context(households, viewer),
+        "intake_minutes": rule("intake_minutes"),
+        "watch": lookup.watchlist if lookup else {},
+        "incidents": lookup.incidents if lookup else {},
+        "show_personal": sees_personal_data(viewer),
     }
     if picked is not None:
-        context["panel"] = _household_panel_context(picked, viewer)
+        known = None
+        if any(household.pk == picked.pk for household in households):
+            known = {key: context[key] for key in ("watch", "incidents", "show_personal")}
+        context["panel"] = _household_panel_context(picked, viewer, known=known)
     return render(request, "requests/intake.html", context, status=status)
 
 
