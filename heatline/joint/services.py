@@ -65,7 +65,10 @@ def _branch_of(service_requests: list[ServiceRequest], district: District | None
 
 def _follow_up(follow_up_id: int | None, branch: Branch, by: Staff) -> Staff | None:
     if follow_up_id is None:
-        if by.role in (Role.BRANCH, Role.DISTRICT) and (by.branch_id == branch.pk or by.district_id):
+        # The opener follows up when they work in the leading branch; otherwise its manager does.
+        if by.role == Role.BRANCH and by.branch_id == branch.pk:
+            return by
+        if by.role == Role.DISTRICT and by.district is not None and by.district.branch_id == branch.pk:
             return by
         return branch.manager
     person = Staff.objects.filter(pk=follow_up_id, is_active=True).select_related("district").first()

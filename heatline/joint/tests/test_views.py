@@ -273,3 +273,39 @@ def test_case_counts_for_reports(org: Org) -> None:
     # then
     assert counts == {"opened": 3, "open": 3, "overdue": 2, "solved": 1}
     assert outsider == {"opened": 0, "open": 0, "overdue": 0, "solved": 0}
+
+
+@pytest.mark.django_db
+def test_case_page_loads_in_bounded_queries_and_a_foreign_request_is_404(
+    org: Org, django_assert_max_num_queries: Any
+) -> None:
+    # given: a coordination case with three requests, a meeting and milestones
+    bodies = partners()
+    with time_machine.travel(T0, tick=False):
+        requests = [registered_request(org) for _ in range(3)]
+        case = coordination_case(org, *requests)
+        client = signed_in(org.branch_manager)
+        act(
+            client,
+            case,
+            "meeting",
+            {
+                "held_at": local(T0),
+                "partners": [bodies["housing"].pk, bodies["street"].pk],
+                "responsible_party": "物业",
+                "plan": "维修",
+                "milestones": "2026-11-30 更换阀门\n2026-12-02 恢复供热",
+            },
+        )
+
+        # when
+        with django_assert_max_num_queries(20):
+            page = client.get(reverse("joint:detail", args=[case.pk]))
+        foreign = signed_in(org.other_responsible).get(
+            reverse("joint:open_from_request") + f"?request={requests[0].number}"
+        )
+
+    # then
+    assert page.status_code == 200
+    assert all(sr.number in page.content.decode() for sr in requests)
+    assert foreign.status_code == 404
