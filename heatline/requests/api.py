@@ -48,10 +48,10 @@ PHONE = Path(..., max_length=20, pattern=r"^[0-9+\-]+$")
 
 
 class RequestPages(PageNumberPagination):
-    """50 a page by default, at most 100 (`page_size`)."""
+    """20 a page by default (a phone screen), at most 100 (`page_size`)."""
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(page_size=50, max_page_size=100)
+        super().__init__(page_size=20, max_page_size=100)
 
 
 @router.post("/requests", response={200: RequestOut, 201: RequestOut})

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from heatline.core.worker import job
 from heatline.outbox.services import notification_message, outbox_enqueue_many
 from heatline.registry.models import Department, Role, Staff
-from heatline.requests.models import Clock
+from heatline.requests.models import Clock, ClockName
 
 
 def clocks_sweep(*, now: datetime, batch: int = 500) -> int:
@@ -37,6 +37,8 @@ def clocks_sweep(*, now: datetime, batch: int = 500) -> int:
             breached_at=F("due_at")
         )
         heads = _HeadCache()
+        labels = _clock_labels()
+        title = _("超时:%(number)s %(clock)s")
         messages: list[dict[str, Any]] = []
         for clock in claimed:
             service_request = clock.service_request
@@ -57,8 +59,7 @@ def clocks_sweep(*, now: datetime, batch: int = 500) -> int:
                 messages.append(
                     notification_message(
                         recipient_id=recipient,
-                        title=_("超时:%(number)s %(clock)s")
-                        % {"number": service_request.number, "clock": clock.get_name_display()},
+                        title=title % {"number": service_request.number, "clock": labels[clock.name]},
                         body=service_request.content[:200],
                         link=f"/requests/{service_request.number}/",
                         dedupe_key=f"breach:{clock.pk}:{recipient}",
@@ -82,6 +83,8 @@ def clocks_warn(*, now: datetime, batch: int = 500) -> int:
         if not claimed:
             return 0
         Clock.objects.filter(pk__in=[clock.pk for clock in claimed], warned_at=None).update(warned_at=now)
+        labels = _clock_labels()
+        title = _("即将超时:%(number)s %(clock)s")
         messages: list[dict[str, Any]] = []
         for clock in claimed:
             service_request = clock.service_request
@@ -101,14 +104,18 @@ def clocks_warn(*, now: datetime, batch: int = 500) -> int:
                 messages.append(
                     notification_message(
                         recipient_id=service_request.assignee_id,
-                        title=_("即将超时:%(number)s %(clock)s")
-                        % {"number": service_request.number, "clock": clock.get_name_display()},
+                        title=title % {"number": service_request.number, "clock": labels[clock.name]},
                         link=f"/requests/{service_request.number}/",
                         dedupe_key=f"warn:{clock.pk}:{clock.extended_count}:{service_request.assignee_id}",
                     )
                 )
         outbox_enqueue_many(messages=messages)
     return len(claimed)
+
+
+def _clock_labels() -> dict[str, str]:
+    """The clocks' names in the current language, translated once per batch rather than once per clock."""
+    return {str(value): str(label) for value, label in ClockName.choices}
 
 
 class _HeadCache:
