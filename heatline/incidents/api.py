@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
+from ninja import Status as HttpStatus
 from pydantic import ConfigDict
 
 from heatline.api import current_staff
@@ -143,10 +144,10 @@ def list_incidents(
 
 
 @router.post("/incidents", response={201: IncidentOut})
-def create_incident(request: HttpRequest, body: IncidentIn) -> tuple[int, Incident]:
+def create_incident(request: HttpRequest, body: IncidentIn) -> HttpStatus[Incident]:
     staff = current_staff(request)
     incident = incident_open(data=IncidentInput(**body.model_dump()), by=staff)
-    return 201, incident_get_visible(viewer=staff, pk=incident.pk)
+    return HttpStatus(201, incident_get_visible(viewer=staff, pk=incident.pk))
 
 
 @router.get("/incidents/suggestions", response=list[SuggestionOut])
@@ -165,20 +166,23 @@ def get_incident(request: HttpRequest, incident_id: int) -> Incident:
 
 
 @router.post("/incidents/{incident_id}/links", response={201: LinkOut})
-def link_call(request: HttpRequest, incident_id: int, body: LinkIn) -> tuple[int, dict[str, object]]:
+def link_call(request: HttpRequest, incident_id: int, body: LinkIn) -> HttpStatus[dict[str, object]]:
     staff = current_staff(request)
     incident = incident_get_visible(viewer=staff, pk=incident_id)
     service_request, link = incident_link_call(
         incident=incident, intake=Intake(**body.model_dump()), by=staff
     )
     phone = service_request.phone if sees_personal_data(staff) else mask_phone(service_request.phone)
-    return 201, {
-        "incident_id": incident.pk,
-        "number": service_request.number,
-        "status": service_request.status,
-        "phone": phone,
-        "linked_at": link.linked_at,
-    }
+    return HttpStatus(
+        201,
+        {
+            "incident_id": incident.pk,
+            "number": service_request.number,
+            "status": service_request.status,
+            "phone": phone,
+            "linked_at": link.linked_at,
+        },
+    )
 
 
 @router.post("/incidents/{incident_id}/resolve", response=ResolveOut)
