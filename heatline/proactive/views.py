@@ -213,9 +213,8 @@ def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
     viewer = _staff(request)
     entry = _entry(pk, viewer)
     readings = list(readings_of(entry)[:200])
-    last_rooms = [
-        r.room for r in readings if r.visit_id and r.source == "visit" and r.visit_id == _last_visit_id(entry)
-    ]
+    last_visit_id = _last_visit_id(entry)
+    last_rooms = [r.room for r in readings if r.source == "visit" and r.visit_id == last_visit_id]
     exposure = exposure_for(season=entry.season, household_ids=[entry.household_id]).get(entry.household_id)
     return render(
         request,
@@ -358,7 +357,12 @@ def tasks(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "proactive/tasks.html",
-        {"season": season, "tasks": tasks_for(viewer=viewer, season=season), "now": timezone.now()},
+        {
+            "season": season,
+            "tasks": tasks_for(viewer=viewer, season=season),
+            "now": timezone.now(),
+            "today": timezone.localdate(),
+        },
     )
 
 

@@ -234,7 +234,9 @@ def test_readings_count_for_refunds_only_when_calibrated_and_outside_10_to_14(or
 
 
 @pytest.mark.django_db
-def test_visit_page_on_a_phone_records_readings(client: Client, org: Org) -> None:
+def test_visit_page_on_a_phone_records_readings(
+    client: Client, org: Org, django_assert_max_num_queries: object
+) -> None:
     # given
     entry = entry_on_list(org)
     client.force_login(org.worker)
@@ -260,7 +262,8 @@ def test_visit_page_on_a_phone_records_readings(client: Client, org: Org) -> Non
     entry.refresh_from_db()
     assert entry.status == EntryStatus.FIXED
     assert Reading.objects.filter(source="visit").count() == 2
-    page = client.get(reverse("proactive:entry", args=[entry.pk]))
+    with django_assert_max_num_queries(20):  # type: ignore[operator]
+        page = client.get(reverse("proactive:entry", args=[entry.pk]))
     assert "TH-01" in page.content.decode() and "data-due" in page.content.decode()
 
 
