@@ -214,17 +214,28 @@ def hazard_detect(*, season: HeatingSeason, by: Staff | None = None) -> list[Haz
     now = timezone.now()
     found = hazard_candidates(season=season)
     names = _cause_names()
-    community_ids = {area_id for (level, area_id) in found if level == Level.COMMUNITY}
-    building_ids = {area_id for (level, area_id) in found if level == Level.BUILDING}
-    communities = {c.pk: c for c in Community.objects.filter(pk__in=community_ids)}
-    buildings = {b.pk: b for b in Building.objects.filter(pk__in=building_ids).select_related("community")}
     existing = {
         (row.level, row.building_id if row.level == Level.BUILDING else row.community_id): row
         for row in HazardArea.objects.filter(season=season)
     }
+    new_keys = [key for key in found if key not in existing]
+    community_ids = {area_id for (level, area_id) in new_keys if level == Level.COMMUNITY}
+    building_ids = {area_id for (level, area_id) in new_keys if level == Level.BUILDING}
+    communities = {c.pk: c for c in Community.objects.filter(pk__in=community_ids).only("pk", "district_id")}
+    buildings = {
+        b.pk: b
+        for b in Building.objects.filter(pk__in=building_ids).only("pk", "community_id", "district_id")
+    }
     created: list[HazardArea] = []
-    changed: list[HazardArea] = []
+    changed = 0
     for (level, area_id), area in found.items():
+        values = {
+            "households": area.households,
+            "request_count": area.requests,
+            "hazard_seasons": len(set().union(*area.causes.values())),
+            "evidence": _evidence_json(area, names),
+            "is_detected": True,
+        }
         row = existing.get((level, area_id))
         if row is None:
             if level == Level.COMMUNITY:
@@ -238,32 +249,18 @@ def hazard_detect(*, season: HeatingSeason, by: Staff | None = None) -> list[Haz
                     season=season,
                     level=level,
                     community_id=building.community_id,
-                    building=building,
+                    building_id=building.pk,
                     district_id=building.district_id,
                 )
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.detected_at = now
             created.append(row)
-        else:
-            changed.append(row)
-        row.households = area.households
-        row.request_count = area.requests
-        row.hazard_seasons = len(set().union(*area.causes.values()))
-        row.evidence = _evidence_json(area, names)
-        row.is_detected = True
-        row.detected_at = now
+        elif any(getattr(row, name) != value for name, value in values.items()):
+            # Only rows whose figures moved are written (a rerun on unchanged data writes nothing).
+            HazardArea.objects.filter(pk=row.pk).update(**values, detected_at=now, updated_at=now)
+            changed += 1
     HazardArea.objects.bulk_create(created, batch_size=1000)
-    HazardArea.objects.bulk_update(
-        changed,
-        [
-            "households",
-            "request_count",
-            "hazard_seasons",
-            "evidence",
-            "is_detected",
-            "detected_at",
-            "updated_at",
-        ],
-        batch_size=1000,
-    )
     gone = [row for key, row in existing.items() if key not in found and row.is_detected]
     removed = []
     for row in gone:
@@ -305,11 +302,13 @@ def hazard_detect(*, season: HeatingSeason, by: Staff | None = None) -> list[Haz
         extra={
             "areas": len(found),
             "created": len(created),
-            "updated": len(changed),
+            "updated": changed,
             "removed": len(removed),
         },
     )
-    return created + changed
+    return list(
+        HazardArea.objects.filter(season=season, is_detected=True).select_related("community", "building")
+    )
 
 
 @transaction.atomic
