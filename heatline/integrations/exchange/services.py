@@ -61,9 +61,9 @@ def exchange_receive(
     """
     now = timezone.now()
     order = dataclasses.replace(order, category=_known_category(order.category))
-    received_at = order.received_at or now
-    if received_at > now + timedelta(minutes=1):
-        received_at = now  # a platform clock ahead of ours must not break the 5-minute intake clock
+    # The platform's receipt time sets its due time; Heatline's own clocks start when it signs for the
+    # order (签收, now), so a platform's forwarding delay never counts as a late registration here.
+    platform_received_at = min(order.received_at or now, now)
     staff = by or exchange_staff(order.source)
     service_request, created = request_register(
         intake=Intake(
@@ -74,8 +74,7 @@ def exchange_receive(
             caller_name=order.caller_name,
             address=order.address,
             category=order.category,
-            received_at=received_at,
-            platform_due_at=platform_due_at(order=order, received_at=received_at),
+            platform_due_at=platform_due_at(order=order, received_at=platform_received_at),
         ),
         by=staff,
     )

@@ -398,3 +398,18 @@ def test_unsatisfied_callback_of_a_platform_order_is_delivered_as_a_callback_ste
         "callback",
     ]
     assert steps[-1]["satisfaction"] == "satisfied"
+
+
+@pytest.mark.django_db
+def test_heatline_clocks_start_when_it_signs_for_the_order(org: Org) -> None:
+    # given: an order the platform received an hour before forwarding it
+    order = fixture_json("push_12345.json")
+    order["received_at"] = "2026-11-28T08:00:00+08:00"
+    with time_machine.travel(T0, tick=False):
+        # when
+        response = push(Client(), json.dumps(order).encode())
+    # then: not a late registration here; the platform's receipt still sets its own due time
+    assert response.status_code == 201
+    service_request = ServiceRequest.objects.get()
+    assert service_request.received_at == T0
+    assert service_request.is_late_intake is False
