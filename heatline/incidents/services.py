@@ -1,8 +1,10 @@
 """Writes of incidents (issue 10): open, link calls, arrive, restore, report to every caller, bulk callbacks."""
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
@@ -404,20 +406,19 @@ def incident_restore(
 
 def _report_linked_in_bulk(incident: Incident, by: Staff, now: datetime) -> int:
     """Every linked call still only registered gets the result reported and its callback clock started
-    (第七条.2, 第八条) in a few statements, whatever their number. These requests never had a job of their
-    own; the incident's crew did the work, so the request's complete and report are recorded together."""
-    rows = list(
-        ServiceRequest.objects.filter(incident_link__incident=incident, status=Status.REGISTERED)
-        .select_for_update(of=("self",))
-        .values_list("id", "number", "phone", "round", "source", "external_id", "kind")
-    )
-    if not rows:
-        return 0
+    (第七条.2, 第八条) in a fixed number of statements, whatever their number (2,000 in well under 5 s).
+
+    These requests never had a job of their own: the incident's crew did the work, so each request's
+    complete and report are recorded together, as append-only events, with the same clocks and outbox
+    rows `request_transition` would write. One UPDATE moves them (compare-and-swap on the status; the rows
+    stay locked until commit); the moved set is then "linked here, reported at this very instant", and
+    the events, clocks and messages are INSERT … SELECT statements over it, so no row crosses into Python.
+    """
     restored_at = incident.restored_at or now
     cause = incident.cause
     callback_due = now + clocks.limit_of(ClockName.CALLBACK, kind="")
     ratio = rule("warn_ratio")
-    report_limit = timedelta(hours=float(rule("report_hours")))
+    report_due = restored_at + timedelta(hours=float(rule("report_hours")))
     moved = ServiceRequest.objects.filter(incident_link__incident=incident, status=Status.REGISTERED).update(
         status=Status.REPORTED,
         version=F("version") + 1,
@@ -429,38 +430,74 @@ def _report_linked_in_bulk(incident: Incident, by: Staff, now: datetime) -> int:
         result=incident.result,
         next_due_at=callback_due,
     )
-    if moved != len(rows):  # the rows are locked: this cannot happen short of a bug
-        raise Conflict()
-    events: list[RequestEvent] = []
-    new_clocks: list[Clock] = []
-    messages: list[Outbox] = []
+    if not moved:
+        return 0
+    ops = connection.ops
+    postgres = connection.vendor == "postgresql"
+    as_json = "CAST(%s AS jsonb)" if postgres else "%s"
+    build = "jsonb_build_object" if postgres else "json_object"
+
+    def when(value: datetime) -> Any:
+        return ops.adapt_datetimefield_value(value)
+
+    request_table = ServiceRequest._meta.db_table
+    moved_set = (
+        f" FROM {request_table} r JOIN {IncidentLink._meta.db_table} l ON l.service_request_id = r.id"
+        " WHERE l.incident_id = %s AND r.status = %s AND r.reported_at = %s"
+    )
+    moved_params: list[Any] = [incident.pk, Status.REPORTED, when(now)]
     note = incident.result[:200]
+    extra = json.dumps({"incident": incident.number, "cause": cause.code if cause else None, "bulk": True})
     sms = _("您反映的供热问题(%(incident)s)已处理完毕:%(result)s。如仍有问题请致电热线。") % {
         "incident": incident.asset_label,
         "result": note,
     }
-    extra = {"incident": incident.number, "cause": cause.code if cause else None, "bulk": True}
-    for pk, number, phone, round_, source, external_id, _kind in rows:
-        events.append(RequestEvent(service_request_id=pk, actor=by, at=now, action=Action.COMPLETE,
-                                   from_status=Status.REGISTERED, to_status=Status.COMPLETED, note=note, extra=extra))  # fmt: skip
-        events.append(RequestEvent(service_request_id=pk, actor=by, at=now, action=Action.REPORT,
-                                   from_status=Status.COMPLETED, to_status=Status.REPORTED, note=note, extra=extra))  # fmt: skip
-        report_due = restored_at + report_limit
-        new_clocks.append(Clock(service_request_id=pk, name=ClockName.REPORT, round=round_, started_at=restored_at,
-                                due_at=report_due, warn_at=clocks.warn_time(restored_at, report_due, ratio),
-                                met_at=now, breached_at=report_due if now > report_due else None))  # fmt: skip
-        new_clocks.append(Clock(service_request_id=pk, name=ClockName.CALLBACK, round=round_, started_at=now,
-                                due_at=callback_due, warn_at=clocks.warn_time(now, callback_due, ratio)))  # fmt: skip
-        messages.append(Outbox(topic="request.moved", key=number, created_at=now, available_at=now, payload={
-            "number": number, "source": source, "external_id": external_id, "action": "report",
-            "from": Status.REGISTERED, "to": Status.REPORTED, "round": round_, "result": incident.result,
-            "satisfaction": ""}))  # fmt: skip
-        messages.append(Outbox(topic="resident.sms", key=number, created_at=now, available_at=now,
-                               payload={"phone": phone, "text": sms}))  # fmt: skip
-    RequestEvent.objects.bulk_create(events, batch_size=BATCH)
-    Clock.objects.bulk_create(new_clocks, batch_size=BATCH)
-    Outbox.objects.bulk_create(messages, batch_size=BATCH)
-    return len(rows)
+    with connection.cursor() as cursor:
+        for action, old, new in (
+            (Action.COMPLETE, Status.REGISTERED, Status.COMPLETED),
+            (Action.REPORT, Status.COMPLETED, Status.REPORTED),
+        ):
+            cursor.execute(
+                f"INSERT INTO {RequestEvent._meta.db_table}"
+                " (service_request_id, at, actor_id, action, from_status, to_status, note, extra)"
+                f" SELECT r.id, %s, %s, %s, %s, %s, %s, {as_json}" + moved_set,
+                [when(now), by.pk, action, old, new, note, extra, *moved_params],
+            )
+        report_breached = when(report_due) if now > report_due else None
+        for name, started, due, met, breached in (
+            (ClockName.REPORT, restored_at, report_due, when(now), report_breached),
+            (ClockName.CALLBACK, now, callback_due, None, None),
+        ):
+            cursor.execute(
+                f"INSERT INTO {Clock._meta.db_table} (service_request_id, name, round, started_at, due_at,"
+                " warn_at, warned_at, met_at, breached_at, cancelled_at, extended_count)"
+                " SELECT r.id, %s, r.round, %s, %s, %s, NULL, %s, %s, NULL, 0" + moved_set,
+                [name, when(started), when(due), when(clocks.warn_time(started, due, ratio)), met, breached,
+                 *moved_params],
+            )  # fmt: skip
+        outbox = (
+            f"INSERT INTO {Outbox._meta.db_table} (topic, key, payload, created_at, available_at, attempts,"
+        )
+        outbox += " last_error) SELECT %s, r.number, "
+        cursor.execute(
+            outbox + f"{build}('number', r.number, 'source', r.source, 'external_id', r.external_id,"
+            " 'action', %s, 'from', %s, 'to', %s, 'round', r.round, 'result', r.result, 'satisfaction', ''),"
+            " %s, %s, 0, ''" + moved_set,
+            [
+                "request.moved",
+                "report",
+                Status.REGISTERED,
+                Status.REPORTED,
+                when(now),
+                when(now),
+                *moved_params,
+            ],
+        )
+        cursor.execute(
+            outbox + f"{build}('phone', r.phone, 'text', %s), %s, %s, 0, ''" + moved_set,
+            ["resident.sms", sms, when(now), when(now), *moved_params],
+        )
+    return moved
 
 
 _WALK: dict[str, tuple[Action, ...]] = {
