@@ -78,6 +78,16 @@ def auth_error(request: HttpRequest, error: AuthenticationError) -> HttpResponse
     )
 
 
+@api.exception_handler(ValueError)
+def nul_character(request: HttpRequest, error: ValueError) -> HttpResponse:
+    """PostgreSQL cannot store NUL (0x00) in text: a client that sends one gets a 422, not a 500."""
+    if "NUL" not in str(error) and "\\x00" not in str(error):
+        raise error
+    return api.create_response(
+        request, {"detail": _("文本中不能包含空字符(0x00)"), "code": "invalid"}, status=422
+    )
+
+
 @api.exception_handler(OperationalError)
 @api.exception_handler(InterfaceError)
 def database_down(request: HttpRequest, error: DatabaseError) -> HttpResponse:

@@ -9,6 +9,7 @@ import random
 from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -414,7 +415,7 @@ def populate_property(*, rng: random.Random, progress: Progress, households: int
                 )
         sections = m.PipeSection.objects.bulk_create(sections)
         through = m.PipeSection.buildings.through
-        links = []
+        links: list[Any] = []
         for section in sections:
             fed = buildings_of_station.get(section.station_id or 0, [])
             part = int(section.code[-1]) - 1
