@@ -161,7 +161,7 @@ def generate(total: int, households: int) -> None:
     sql("ANALYZE")
 
 
-def measure(repeat: int, export_rows: int) -> dict[str, object]:
+def measure(repeat: int, export_rows: int, only: set[str] | None = None) -> dict[str, object]:
     os.environ["DATABASE_URL"] = PG + DB
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "heatline.settings")
     import django
@@ -175,8 +175,12 @@ def measure(repeat: int, export_rows: int) -> dict[str, object]:
     from heatline.reports.exports import REQUEST_HEADERS, request_rows
     from heatline.reports.xlsx_stream import write_xlsx_stream
 
-    manager = Staff(username="bench_manager", role=Role.MANAGER, is_active=True)
-    district = Staff(username="bench_district", role=Role.DISTRICT, is_active=True, district_id=1)
+    manager, _ = Staff.objects.get_or_create(
+        username="bench_manager", defaults={"role": Role.MANAGER, "is_active": True}
+    )
+    district, _ = Staff.objects.get_or_create(
+        username="bench_district", defaults={"role": Role.DISTRICT, "is_active": True, "district_id": 1}
+    )
     end = SEASON_START + dt.timedelta(days=SEASON_DAYS - 1)
     now = dt.datetime.combine(end, dt.time(12), tzinfo=dt.timezone(dt.timedelta(hours=8)))
     scenarios = {
@@ -190,6 +194,8 @@ def measure(repeat: int, export_rows: int) -> dict[str, object]:
     }
     results: dict[str, object] = {}
     for name, (viewer, params) in scenarios.items():
+        if only and name not in only:
+            continue
         flt = s.report_filter_parse(params=params, viewer=viewer)
         timings: list[float] = []
         queries = 0
@@ -239,6 +245,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--export-rows", type=int, default=100_000)
     parser.add_argument("--reuse", action="store_true", help="keep the generated database of an earlier run")
+    parser.add_argument("--scenarios", default="", help="comma-separated subset of the dashboard scenarios")
     args = parser.parse_args()
     started = time.monotonic()
     if not args.reuse:
@@ -247,7 +254,8 @@ def main() -> None:
         heatline(url, "migrate", "-v0")
         generate(args.requests, args.households)
         log(f"generated in {time.monotonic() - started:.0f} s")
-    results = measure(args.repeat, args.export_rows)
+    only = {name for name in args.scenarios.split(",") if name} or None
+    results = measure(args.repeat, args.export_rows, only)
     total = int(psql("SELECT count(*) FROM requests_servicerequest", DB))
     clocks = int(psql("SELECT count(*) FROM requests_clock", DB))
     print(json.dumps({"requests": total, "clocks": clocks, **results}, ensure_ascii=False))
