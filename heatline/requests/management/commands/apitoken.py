@@ -9,6 +9,7 @@ from heatline.registry.services import api_token_create
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # a token needs the database only, not the URL configuration
     help = "Print a new API token (Authorization: Bearer …) for USERNAME; only its digest is stored."
 
     def add_arguments(self, parser: CommandParser) -> None:
