@@ -97,7 +97,7 @@ def list_hazard_areas(request: HttpRequest, season: int) -> list[s.HazardAreaOut
     return [_area_out(area, numbers[area.pk]) for area in areas]
 
 
-@router.get("/hazard-areas/{area_id}", response=s.HazardAreaOut)
+@router.get("/hazard-areas/{int:area_id}", response=s.HazardAreaOut)
 def get_hazard_area(request: HttpRequest, area_id: int) -> s.HazardAreaOut:
     area = hazard_area_get_visible(viewer=current_staff(request), pk=area_id)
     return _area_out(area, requests_by_area([area])[area.pk])
