@@ -78,6 +78,8 @@ def _text(value: Any) -> str:
         return value.isoformat()
     if not isinstance(value, str):
         raise MappingError("字段类型无效")
+    if "\x00" in value:
+        raise MappingError("字段含非法字符")
     return value.strip()
 
 
@@ -126,13 +128,18 @@ def order_from_mapping(data: Any) -> Order:
 
 
 def xml_is_safe(body: bytes) -> bool:
-    """No DTD, no entities: the XML is refused before any parser sees it (billion laughs, XXE)."""
-    return _XML_FORBIDDEN.search(body) is None
+    """UTF-8 only, no DTD, no entities: refused before any parser sees it (billion laughs, XXE, and
+    a UTF-16 body that would hide its DOCTYPE from a byte search)."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return b"\x00" not in body and _XML_FORBIDDEN.search(body) is None
 
 
 def order_from_xml(body: bytes) -> Order:
     if not xml_is_safe(body):
-        raise MappingError("不接受含DOCTYPE或实体声明的XML")
+        raise MappingError("仅接受UTF-8编码、不含DOCTYPE或实体声明的XML")
     try:
         root = ElementTree.fromstring(body)
     except ElementTree.ParseError as error:

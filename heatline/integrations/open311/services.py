@@ -55,6 +55,8 @@ def open311key_revoke(*, key: Open311Key) -> Open311Key:
 
 def _field(form: Mapping[str, str], name: str, limit: int) -> str:
     value = (form.get(name) or "").strip()
+    if "\x00" in value:
+        raise Open311Error(400, _("%(field)s 含非法字符") % {"field": name})
     if len(value) > limit:
         raise Open311Error(400, _("%(field)s 过长") % {"field": name})
     return value

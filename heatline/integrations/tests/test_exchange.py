@@ -96,10 +96,13 @@ def test_xml_push_is_accepted(org: Org) -> None:
         ("stale", 401),
         ("unsigned", 401),
         ("entity_bomb", 400),
+        ("utf16_entity_bomb", 400),
+        ("broken_xml", 400),
         ("malformed_json", 400),
         ("missing_field", 400),
         ("not_an_object", 400),
         ("wrong_type", 400),
+        ("nul_character", 400),
         ("unknown_source", 400),
         ("oversized", 413),
         ("text_plain", 415),
@@ -122,6 +125,11 @@ def test_bad_pushes_are_refused_and_nothing_is_stored(org: Org, case: str, expec
             response = client.post("/exchange/v1/orders", data=good, content_type="application/json")
         elif case == "entity_bomb":
             response = push(client, fixture_bytes("entity_bomb.xml"), content_type="application/xml")
+        elif case == "utf16_entity_bomb":
+            body = fixture_bytes("entity_bomb.xml").decode().replace('<?xml version="1.0"?>', "")
+            response = push(client, body.encode("utf-16"), content_type="application/xml")
+        elif case == "broken_xml":
+            response = push(client, b"<order><order_no>1</order", content_type="text/xml")
         elif case == "malformed_json":
             response = push(client, b'{"order_no": "X1", ', content_type="application/json")
         elif case == "missing_field":
@@ -131,6 +139,9 @@ def test_bad_pushes_are_refused_and_nothing_is_stored(org: Org, case: str, expec
             response = push(client, b"[1, 2, 3]")
         elif case == "wrong_type":
             order["content"] = {"nested": True}
+            response = push(client, json.dumps(order).encode())
+        elif case == "nul_character":
+            order["content"] = "暖气\u0000不热"
             response = push(client, json.dumps(order).encode())
         elif case == "unknown_source":
             order["source"] = "110"

@@ -124,6 +124,7 @@ def test_post_in_xml_answers_in_xml(org: Org, api_key: str) -> None:
         ({"attribute[room_temperature]": "warm"}, 400),
         ({"attribute[wants_callback]": "perhaps"}, 400),
         ({"description": "暖" * 5000}, 400),
+        ({"description": "暖气\x00不热"}, 400),
     ],
 )
 def test_bad_posts_are_refused_and_nothing_is_stored(
