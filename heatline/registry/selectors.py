@@ -22,7 +22,10 @@ def household_search(*, q: str, viewer: Staff, limit: int = 20) -> QuerySet[Hous
     condition = Q()
     for part in q.split():
         condition &= Q(address__contains=part)
-    return queryset.filter(condition).order_by("address")[:limit]
+    # Take the first matches through the trigram index (PostgreSQL) without ordering, then sort those:
+    # ordering first makes the database walk the whole address index for a common fragment.
+    first_matches = queryset.filter(condition).values("pk")[: max(limit * 10, 200)]
+    return queryset.filter(pk__in=first_matches).order_by("address")[:limit]
 
 
 def households_by_phone(*, phone: str, viewer: Staff) -> QuerySet[Household]:
