@@ -4,7 +4,7 @@
    gunicorn with 2 workers): within a minute, zero lost or duplicated links;
 2. resolving an incident with 2,000 linked requests in one transaction (target ≤ 5 s).
 
-    .venv/bin/python bench/incidents.py [--links 500] [-c 8] [--resolve-size 2000] [--runs 3] [--resolve-runs 3]
+    .venv/bin/python bench/incidents.py [--links 500] [-c 8] [--resolve-size 2000] [--runs 3] [--resolve-runs 3] [--workers 2]
 
 Loopback only; database `hlbench_incidents` (recreated). Prints progress and one JSON line of medians.
 """
@@ -214,6 +214,7 @@ def main() -> None:
     parser.add_argument("-c", "--clients", type=int, default=8)
     parser.add_argument("--resolve-size", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--resolve-runs", type=int, default=3)
     args = parser.parse_args()
 
@@ -227,7 +228,7 @@ def main() -> None:
     log(f"register ready: {households} households under one station")
 
     link_runs: list[dict[str, float]] = []
-    with gunicorn(URL, workers=2) as base:
+    with gunicorn(URL, workers=args.workers) as base:
         for run in range(args.runs):
             link_runs.append(bench_links(base, world, links=args.links, clients=args.clients, run=run))
     resolve_runs = [bench_resolve(world, size=args.resolve_size, run=run) for run in range(args.resolve_runs)]
@@ -236,6 +237,7 @@ def main() -> None:
             {
                 "links": args.links,
                 "clients": args.clients,
+                "gunicorn_workers": args.workers,
                 "link_wall_s_median": median(link_runs, "wall_s"),
                 "link_per_s_median": median(link_runs, "per_s"),
                 "link_p50_ms_median": median(link_runs, "p50_ms"),

@@ -277,7 +277,7 @@ def incident_link_call(
         resolved_at_intake="",
         category=intake.category or (incident.category.code if incident.category else None),
     )
-    service_request, _created = request_register(intake=intake, by=by)
+    service_request, created = request_register(intake=intake, by=by)
     if (
         service_request.building_id is None
         or not IncidentBuilding.objects.filter(
@@ -285,7 +285,14 @@ def incident_link_call(
         ).exists()
     ):
         raise InvalidInput(_("该户不在事件影响范围内,请按普通工单登记"), field="household")
-    return service_request, _link(incident, service_request, by, timezone.now())
+    now = timezone.now()
+    if created:
+        # A request registered in this very transaction cannot be linked yet: no savepoint needed.
+        link = IncidentLink.objects.create(
+            incident=incident, service_request=service_request, linked_at=now, linked_by=by
+        )
+        return service_request, link
+    return service_request, _link(incident, service_request, by, now)
 
 
 @transaction.atomic

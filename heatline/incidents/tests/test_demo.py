@@ -24,4 +24,7 @@ def test_demo_is_idempotent(org) -> None:
 
     # then
     assert Incident.objects.count() == 3
-    assert set(Incident.objects.values_list("status", flat=True)) == {IncidentStatus.OPEN, IncidentStatus.CLOSED}
+    assert set(Incident.objects.values_list("status", flat=True)) == {
+        IncidentStatus.OPEN,
+        IncidentStatus.CLOSED,
+    }

@@ -220,3 +220,12 @@ def test_concurrent_links_are_never_lost_or_duplicated(org) -> None:
     assert errors == []
     assert IncidentLink.objects.filter(incident=incident).count() == 40
     assert Incident.objects.get(pk=incident.pk).status == IncidentStatus.OPEN
+
+
+@pytest.mark.django_db
+def test_home_dashboard_shows_open_incidents_and_planned_outages(org) -> None:
+    now = timezone.now()
+    fault = station_fault(org)
+    outage = planned_outage(org, start=now + timedelta(days=2), end=now + timedelta(days=2, hours=5))
+    page = _signed_in(org.operator).get("/").content.decode()
+    assert fault.number in page and outage.number in page
