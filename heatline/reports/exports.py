@@ -11,9 +11,9 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from heatline.registry.models import Staff
+from heatline.registry.models import Building, District, Staff
 from heatline.registry.scoping import mask_name, mask_phone, sees_personal_data
-from heatline.requests.models import Kind, Nature, ServiceRequest, Source, Status
+from heatline.requests.models import Category, Kind, Nature, ServiceRequest, Source, Status
 
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 10_000
@@ -107,11 +107,10 @@ def request_rows(queryset: QuerySet[ServiceRequest], *, viewer: Staff) -> Iterat
         "source",
         "kind",
         "nature",
-        "category__name",
+        "category_id",
         "status",
-        "district__name",
-        "building__community__name",
-        "building__number",
+        "district_id",
+        "building_id",
         "address",
         "caller_name",
         "phone",
@@ -126,17 +125,40 @@ def request_rows(queryset: QuerySet[ServiceRequest], *, viewer: Staff) -> Iterat
         "is_excluded",
         "round",
     )
-    for row in columns.iterator(chunk_size=5000):
+    # Names of the reference tables are looked up in memory (buildings a batch at a time): the big
+    # scan reads one table, without joins.
+    categories = dict(Category.objects.values_list("id", "name"))
+    districts = dict(District.objects.values_list("id", "name"))
+    buildings: dict[int, tuple[str, str]] = {}
+
+    def batches() -> Iterator[list[tuple[Any, ...]]]:
+        batch: list[tuple[Any, ...]] = []
+        for item in columns.iterator(chunk_size=5000):
+            batch.append(item)
+            if len(batch) == 5000:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def remember(batch: list[tuple[Any, ...]]) -> None:
+        missing = {item[7] for item in batch if item[7] is not None and item[7] not in buildings}
+        if missing:
+            for pk, number, community in Building.objects.filter(pk__in=missing).values_list(
+                "pk", "number", "community__name"
+            ):
+                buildings[pk] = (community, number)
+
+    def _format(row: tuple[Any, ...]) -> tuple[Any, ...]:
         (
             number,
             source,
             kind,
             nature,
-            category,
+            category_id,
             status,
-            district,
-            community,
-            building,
+            district_id,
+            building_id,
             address,
             caller,
             phone,
@@ -151,16 +173,16 @@ def request_rows(queryset: QuerySet[ServiceRequest], *, viewer: Staff) -> Iterat
             excluded,
             round_,
         ) = row
-        yield (
+        return (
             number,
             sources.get(source, source),
             kinds.get(kind, kind),
             natures.get(nature, nature),
-            category or "",
+            categories.get(category_id, ""),
             statuses.get(status, status),
-            district or "",
-            community or "",
-            building or "",
+            districts.get(district_id, ""),
+            buildings.get(building_id, ("", ""))[0],
+            buildings.get(building_id, ("", ""))[1],
             address,
             caller if personal else mask_name(caller),
             phone if personal else mask_phone(phone),
@@ -175,3 +197,7 @@ def request_rows(queryset: QuerySet[ServiceRequest], *, viewer: Staff) -> Iterat
             yes if excluded else no,
             round_,
         )
+
+    for batch in batches():
+        remember(batch)
+        yield from (_format(item) for item in batch)

@@ -16,7 +16,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from heatline.registry.models import Staff
-from heatline.registry.scoping import scope_by_district, visible_district_ids
+from heatline.registry.scoping import visible_district_ids
 
 log = logging.getLogger(__name__)
 
@@ -87,27 +87,11 @@ def _joint(flt: Any, viewer: Staff, now: dt.datetime) -> dict[str, Any] | None:
 
 
 def _incidents(flt: Any, viewer: Staff, now: dt.datetime) -> dict[str, Any] | None:
-    """Incidents (outages) opened in the period, if the incidents app has its model yet."""
-    try:
-        incident = apps.get_model("incidents", "Incident")
-    except LookupError:
-        return None
-    names = {f.name for f in incident._meta.get_fields()}
-    stamp = next((n for n in ("opened_at", "started_at", "created_at") if n in names), None)
-    if stamp is None:
-        return None
-    incidents = incident.objects.filter(**{f"{stamp}__gte": flt.start(), f"{stamp}__lt": flt.end()})
-    if "district" in names:
-        incidents = scope_by_district(incidents, viewer)
-    figures: dict[str, Any] = {"total": incidents.count()}
-    if "status" in names:
-        figures["by_status"] = dict(
-            incidents.values_list("status")
-            .annotate(n=Count("id"))
-            .order_by("status")
-            .values_list("status", "n")
-        )
-    return figures
+    """Outages (停热事件) started in the period, through the incidents app's own statistics."""
+    from heatline.incidents.selectors import incident_stats
+
+    stats = incident_stats(viewer, flt.start(), flt.end())
+    return {key: value for key, value in stats.items() if key != "by_season"}
 
 
 def _training(flt: Any, viewer: Staff, now: dt.datetime) -> dict[str, Any] | None:
