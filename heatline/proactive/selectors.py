@@ -2,10 +2,13 @@
 
 import datetime as dt
 import io
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +18,7 @@ from heatline.core.models import HeatingSeason
 from heatline.core.seasons import season_current
 from heatline.proactive.models import OPEN_ENTRY_STATUSES, EntryStatus, Reading, WatchEntry
 from heatline.registry.models import Staff
-from heatline.registry.scoping import scope_by_district
+from heatline.registry.scoping import scope_by_district, visible_district_ids
 
 STAGES: Final = (
     "planned",
@@ -108,9 +111,40 @@ class ProgressRow:
     counts: dict[str, int]
 
 
+PROGRESS_CACHE_SECONDS = 30
+
+
+def progress_version(season_id: int) -> str:
+    return str(cache.get_or_set(f"proactive:progress:v:{season_id}", "0"))
+
+
+def progress_invalidate(season_id: int) -> None:
+    """Called by every write of the list (now and again on commit): the next read recounts."""
+
+    def bump() -> None:
+        # Random, not the clock: a frozen clock (tests, time travel) must still give a new version.
+        cache.set(f"proactive:progress:v:{season_id}", uuid.uuid4().hex, None)
+
+    bump()
+    transaction.on_commit(bump)
+
+
 def progress_by_district(*, viewer: Staff, season: HeatingSeason) -> tuple[list[ProgressRow], ProgressRow]:
     """Planned, booked, visited, below 20 ℃, fixed, re-measured, confirmed, overdue — per district and total.
-    One grouped query over the list (indexed by season, district, status)."""
+    One grouped query over the list (indexed by season, district, status), kept for 30 seconds per scope
+    (every write of the list starts a new version, so a change shows at once in the same process)."""
+    ids = visible_district_ids(viewer)
+    scope = "all" if ids is None else ",".join(str(i) for i in sorted(ids))
+    key = f"proactive:progress:{season.pk}:{progress_version(season.pk)}:{scope}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    result = _progress_count(viewer=viewer, season=season)
+    cache.set(key, result, PROGRESS_CACHE_SECONDS)
+    return result
+
+
+def _progress_count(*, viewer: Staff, season: HeatingSeason) -> tuple[list[ProgressRow], ProgressRow]:
     now = timezone.now()
     aggregates = {stage: Count("id", filter=stage_filter(stage, now=now)) for stage in STAGES}
     rows = (

@@ -35,6 +35,7 @@ from heatline.proactive.models import (
     WatchEntry,
 )
 from heatline.proactive.refunds import CountingRules, reading_counts
+from heatline.proactive.selectors import progress_invalidate
 from heatline.registry.models import Building, Household, Role, Staff
 from heatline.registry.scoping import may_see_district
 from heatline.requests.models import Cause, ServiceRequest, Source
@@ -369,6 +370,7 @@ def watchlist_build(
             extra={"created": result.created, "updated": result.updated, "dropped": result.dropped},
         )
     say(_("完成:清单共 %(n)s 户") % {"n": result.total})
+    progress_invalidate(season.pk)
     return result
 
 
@@ -479,6 +481,7 @@ def watch_entry_add(*, season: HeatingSeason, household: Household, reason: str,
     visit_plan(season=season)
     entry.refresh_from_db()
     audit_record(by=by, obj=entry, action="watch_add", note=reason)
+    progress_invalidate(season.pk)
     return entry
 
 
@@ -497,6 +500,7 @@ def watch_entry_remove(*, entry: WatchEntry, reason: str, by: Staff) -> WatchEnt
     entry.manual_by = by
     entry.save()
     audit_record(by=by, obj=entry, action="watch_remove", note=reason)
+    progress_invalidate(entry.season_id)
     return entry
 
 
@@ -531,6 +535,7 @@ def booking_record(
             entry.planned_for = timezone.localdate(new_time)
             entry.booking_due_on = entry.planned_for - dt.timedelta(days=rule_int("booking_days_before"))
         entry.save()
+        progress_invalidate(entry.season_id)
     return entry
 
 
@@ -689,6 +694,7 @@ def visit_record(
     audit_record(
         by=by, obj=entry, action="visit", extra={"visit": visit.pk, "low": len(low), "action": action}
     )
+    progress_invalidate(entry.season_id)
     return visit
 
 
@@ -707,6 +713,7 @@ def fix_record(*, entry: WatchEntry, by: Staff, note: str = "") -> WatchEntry:
     entry.remeasure_warned_at = None
     entry.save()
     audit_record(by=by, obj=entry, action="fix", note=note)
+    progress_invalidate(entry.season_id)
     return entry
 
 
@@ -759,6 +766,7 @@ def remeasure_record(
         entry.followup_due_on = timezone.localdate(now) + dt.timedelta(days=rule_int("followup_call_days"))
     entry.save()
     audit_record(by=by, obj=entry, action="remeasure", extra={"status": entry.status})
+    progress_invalidate(entry.season_id)
     return entry
 
 
@@ -786,6 +794,7 @@ def followup_record(*, entry: WatchEntry, by: Staff, result: str, note: str = ""
     elif result == FollowupResult.STILL_COLD:
         entry.status = EntryStatus.LOW
     entry.save()
+    progress_invalidate(entry.season_id)
     return entry
 
 

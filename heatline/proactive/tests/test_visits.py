@@ -330,3 +330,26 @@ def test_api_visit_and_remeasure(client: Client, org: Org) -> None:
     assert visited.status_code == 200 and visited.json()["status"] == "fixed"
     client.force_login(org.other_responsible)
     assert client.post(f"{url}/fix", content_type="application/json").status_code == 404
+
+
+@pytest.mark.django_db
+def test_progress_counts_follow_each_write_despite_the_short_cache(org: Org) -> None:
+    # given: the progress read once (and kept)
+    from heatline.proactive.selectors import progress_by_district
+
+    entry = entry_on_list(org)
+    _rows, before = progress_by_district(viewer=org.manager, season=entry.season)
+
+    # when: a visit is recorded
+    with time_machine.travel(VISIT_AT, tick=False):
+        visit_record(
+            entry=entry,
+            by=org.worker,
+            readings=rooms(("客厅", "21")),
+            instrument_id="TH-01",
+            is_calibrated=True,
+        )
+    _rows, after = progress_by_district(viewer=org.manager, season=entry.season)
+
+    # then
+    assert (before.counts["visited"], after.counts["visited"]) == (0, 1)
