@@ -247,8 +247,8 @@ def main() -> None:
                 "failures_total": sum(run["failures"] for run in link_runs),
                 "dispatched_total": sum(run["dispatched"] for run in link_runs),
                 "resolve_size": args.resolve_size,
-                "resolve_s_median": median(resolve_runs, "seconds"),
-                "resolve_reported_min": min(run["reported"] for run in resolve_runs),
+                "resolve_s_median": median(resolve_runs, "seconds") if resolve_runs else None,
+                "resolve_reported_min": min((run["reported"] for run in resolve_runs), default=None),
             }
         )
     )

@@ -165,7 +165,9 @@ def _detail(
         "may_link": may_link_call(viewer, incident) and incident.status != IncidentStatus.CLOSED,
         "may_callback": viewer.is_superuser or viewer.role in (Role.OPERATOR, Role.ADMIN),
         "show_personal": sees_personal_data(viewer),
-        "link_form": f.LinkForm(initial={"household": request.GET.get("household", "")}),
+        "link_form": f.LinkForm(
+            initial={"household": request.GET.get("household", ""), "phone": request.GET.get("phone", "")}
+        ),
         "update_form": f.UpdateForm(),
         "resolve_form": f.ResolveForm(),
         "callbacks_form": f.CallbacksForm(request_ids=reported),
