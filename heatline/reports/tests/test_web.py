@@ -141,7 +141,11 @@ def test_request_export_has_chinese_headers_and_the_rows(org: Org, day) -> None:
     assert rows[0][:3] == ("工单号", "来源", "类型")
     assert [row[0] for row in rows[1:]] == [day.b.number]
     assert rows[1][15] == "是"  # 登记超时
-    assert (rows[1][6], rows[1][7], rows[1][8]) == (org.district.name, org.community.name, org.building.number)
+    assert (rows[1][6], rows[1][7], rows[1][8]) == (
+        org.district.name,
+        org.community.name,
+        org.building.number,
+    )
 
 
 @pytest.mark.django_db
