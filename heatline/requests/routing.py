@@ -61,7 +61,9 @@ def department_head_for(service_request: ServiceRequest) -> Staff | None:
     )
     if department is not None and department.head is not None:
         return department.head
-    return Staff.objects.filter(role=Role.DEPT_HEAD, is_active=True).order_by("id").first()
+    # No head named: the first real department head (system accounts have no usable password).
+    people = Staff.objects.filter(role=Role.DEPT_HEAD, is_active=True).exclude(password__startswith="!")
+    return people.order_by("id").first()
 
 
 def assignment_for(service_request: ServiceRequest, *, district: District | None) -> Assignment:
