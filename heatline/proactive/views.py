@@ -70,7 +70,9 @@ def _entry(pk: int, viewer: Staff) -> WatchEntry:
 
 
 def _no_season(request: HttpRequest) -> HttpResponse:
-    return render(request, "proactive/no_season.html", status=404)
+    """No heating season yet (or an unknown ?season=): say so; a named season that does not exist is a 404."""
+    status = 404 if request.GET.get("season") else 200
+    return render(request, "proactive/no_season.html", status=status)
 
 
 @login_required
