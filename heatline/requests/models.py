@@ -265,6 +265,14 @@ class ServiceRequest(models.Model):
             models.Index(fields=["assignee", "next_due_at"], name="request_assignee_due_idx"),
             models.Index(fields=["district", "status", "next_due_at"], name="request_district_due_idx"),
             models.Index(fields=["household", "received_at"], name="request_household_idx"),
+            # The overdue list and the company-wide queue: only open requests, by nearest due time.
+            models.Index(
+                fields=["next_due_at", "id"],
+                name="request_open_due_idx",
+                condition=models.Q(
+                    status__in=["registered", "dispatched", "contacted", "on_site", "completed", "reported"]
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
