@@ -38,8 +38,8 @@ def clocks_sweep(*, now: datetime, batch: int = 500) -> int:
         )
         heads = _HeadCache()
         labels = _clock_labels()
-        title = _("超时:%(number)s %(clock)s")
         messages: list[dict[str, Any]] = []
+        breaches_of: dict[int, list[Clock]] = {}
         for clock in claimed:
             service_request = clock.service_request
             messages.append(
@@ -56,17 +56,32 @@ def clocks_sweep(*, now: datetime, batch: int = 500) -> int:
                 }
             )
             for recipient in _supervisors(clock, heads):
-                messages.append(
-                    notification_message(
-                        recipient_id=recipient,
-                        title=title % {"number": service_request.number, "clock": labels[clock.name]},
-                        body=service_request.content[:200],
-                        link=f"/requests/{service_request.number}/",
-                        dedupe_key=f"breach:{clock.pk}:{recipient}",
-                    )
-                )
+                breaches_of.setdefault(recipient, []).append(clock)
+        # One notice per supervisor and batch: a cold night's hundred breaches are one message, not a hundred.
+        # It commits with the breaches it reports, so it is sent once, as they are recorded once.
+        for recipient, clocks in breaches_of.items():
+            messages.append(_breach_notice(recipient, clocks, labels))
         outbox_enqueue_many(messages=messages)
     return len(claimed)
+
+
+def _breach_notice(recipient: int, clocks: list[Clock], labels: dict[str, str]) -> dict[str, Any]:
+    first = clocks[0].service_request
+    if len(clocks) == 1:
+        title = _("超时:%(number)s %(clock)s") % {"number": first.number, "clock": labels[clocks[0].name]}
+        body, link = first.content[:200], f"/requests/{first.number}/"
+    else:
+        title = _("%(count)s件工单超时") % {"count": len(clocks)}
+        listed = [f"{clock.service_request.number} {labels[clock.name]}" for clock in clocks[:20]]
+        more = _("等%(count)s件") % {"count": len(clocks)} if len(clocks) > 20 else ""
+        body, link = "\n".join(listed) + ("\n" + more if more else ""), "/requests/?overdue=1"
+    return notification_message(
+        recipient_id=recipient,
+        title=title,
+        body=body,
+        link=link,
+        dedupe_key=f"breach:{clocks[0].pk}:{len(clocks)}:{recipient}",
+    )
 
 
 def clocks_warn(*, now: datetime, batch: int = 500) -> int:
