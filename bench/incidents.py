@@ -155,8 +155,6 @@ def bench_links(base: str, world: dict[str, Any], *, links: int, clients: int, r
 
 def bench_resolve(world: dict[str, Any], *, size: int, run: int) -> dict[str, float]:
     """Link `size` calls through the real service, then time one resolve (restore + report to all)."""
-    from django.db import connection
-
     from heatline.incidents.services import IncidentInput, incident_link_call, incident_open, incident_resolve
     from heatline.requests.services import Intake
 
@@ -177,7 +175,6 @@ def bench_resolve(world: dict[str, Any], *, size: int, run: int) -> dict[str, fl
             log(f"  linked {n}/{size}")
     log(f"resolve run {run}: {size} calls linked in {time.perf_counter() - started:.0f} s")
     incident.refresh_from_db()
-    queries_before = len(connection.queries)
     started = time.perf_counter()
     result = incident_resolve(
         incident=incident, by=world["crew_leader"], result="抢修完毕", cause="network_leak"
@@ -199,7 +196,7 @@ def bench_resolve(world: dict[str, Any], *, size: int, run: int) -> dict[str, fl
     )
     log(
         f"resolve run {run}: {seconds:.2f} s, reported {result.reported} (db {reported}), "
-        f"callback clocks {callbacks}, queries {len(connection.queries) - queries_before}"
+        f"callback clocks {callbacks}"
     )
     return {"seconds": seconds, "reported": reported, "callback_clocks": callbacks}
 
