@@ -1,5 +1,6 @@
 """Test set-up shared by every app: the database comes from DATABASE_URL (SQLite or PostgreSQL)."""
 
+import importlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -29,3 +30,25 @@ def org(db: None) -> "Org":
     from heatline.registry.tests.factories import org as build
 
     return build()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request: pytest.FixtureRequest) -> None:
+    """Causes and categories come from a data migration; a transactional test (live server, threads)
+    flushes every table when it ends, so the tests after it would start without them. Put them back."""
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if marker is None and not names & {"db", "transactional_db", "live_server"}:
+        return
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        names & {"transactional_db", "live_server"}
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.apps import apps
+
+    from heatline.requests.models import Category, Cause
+
+    if Cause.objects.exists() and Category.objects.exists():
+        return
+    migration = importlib.import_module("heatline.requests.migrations.0002_reference_causes_categories")
+    migration.forwards(apps, None)
