@@ -26,10 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._harness import PG, fresh_database, gunicorn, heatline, log, percentile
 
 DB = "hlbench_open311"
-SETUP = (
-    "from heatline.registry.tests.factories import org; "
-    "o = org(); print(o.household.address)"
-)
+SETUP = "from heatline.registry.tests.factories import org; o = org(); print(o.household.address)"
 
 
 def load(url: str, *, form: dict[str, str], n: int, clients: int, offset: int) -> dict[str, float]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._harness import PG, fresh_database, heatline, log, psql, start_worker
+from bench._harness import fresh_database, heatline, log, psql, start_worker
 
 DB = "hlbench_outbox_drain"
 QUEUE = """
