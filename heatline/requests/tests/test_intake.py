@@ -318,3 +318,18 @@ def test_a_typed_account_number_registers_on_that_household(org: Org) -> None:
     service_request = ServiceRequest.objects.get()
     assert service_request.household == org.household
     assert service_request.address == org.household.address
+
+
+@pytest.mark.django_db
+def test_caller_popup_shows_an_open_incident_with_a_one_click_link(org: Org, client: Client) -> None:
+    # given: a station fault that affects the caller's building
+    from heatline.incidents.tests.factories import station_fault
+
+    incident = station_fault(org)
+    client.force_login(org.operator)
+    # when: the phone system opens the intake page for the caller
+    html = client.get(f"/intake/?caller={org.household.phone}").content.decode()
+    # then: the banner names the incident and links the call to it instead of a new job
+    assert "可直接关联来电" in html
+    assert incident.number in html
+    assert f"household={org.household.account_number}" in html
