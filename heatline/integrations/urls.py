@@ -32,6 +32,7 @@ urlpatterns = [
     path("public/report/", public.report, name="public-report"),
     path("public/addresses/", public.addresses, name="public-addresses"),
     path("public/status/", public.status, name="public-status"),
+    path("public/outages/", public.outages, name="public-outages"),
     path("public/callback/<str:token>/", public.callback, name="public-callback"),
     path("public/thanks/", public.thanks, name="public-thanks"),
 ]

@@ -28,7 +28,10 @@ def addresses_matching(*, q: str, limit: int = 10) -> list[str]:
     queryset = Household.objects.all()
     for part in parts:
         queryset = queryset.filter(address__contains=part)
-    return list(queryset.order_by("address").values_list("address", flat=True)[:limit])
+    # The first matches (trigram index), then sorted: ordering first would walk the whole address index.
+    first_matches = queryset.values("pk")[:200]
+    matches = Household.objects.filter(pk__in=first_matches).order_by("address")
+    return list(matches.values_list("address", flat=True)[:limit])
 
 
 def timeline_of(service_request: ServiceRequest) -> list[RequestEvent]:

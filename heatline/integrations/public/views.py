@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from heatline.core.errors import InvalidInput
+from heatline.incidents.selectors import incidents_public_for_address
 from heatline.integrations.forms import CallbackForm, ReportForm, StatusForm
 from heatline.integrations.public import selectors
 from heatline.integrations.public.services import (
@@ -19,6 +20,7 @@ from heatline.integrations.public.services import (
     public_report,
     public_status,
 )
+from heatline.registry.models import Household
 from heatline.requests.models import Status
 
 
@@ -85,6 +87,25 @@ def addresses(request: HttpRequest) -> HttpResponse:
     return render(request, "integrations/public/_addresses.html", {"addresses": found})
 
 
+@require_GET
+def outages(request: HttpRequest) -> HttpResponse:
+    """停热公告: open faults and announced planned outages at an address of the register (no personal data)."""
+    address = request.GET.get("address", "").strip()[:200]
+    context: dict[str, object] = {"address": address, "searched": bool(address)}
+    code = 200
+    if address:
+        if not lookup_allowed(ip=_ip(request)):
+            context["error"] = _("查询过于频繁,请稍后再试")
+            code = 429
+        else:
+            household = Household.objects.filter(address=address).only("building_id").first()
+            if household is None:
+                context["error"] = _("未找到该地址,请从下拉列表中选择")
+            else:
+                context["outages"] = incidents_public_for_address(household)
+    return render(request, "integrations/public/outages.html", context, status=code)
+
+
 @require_http_methods(["GET", "POST"])
 def status(request: HttpRequest) -> HttpResponse:
     form = StatusForm(request.POST or None)
@@ -103,6 +124,7 @@ def status(request: HttpRequest) -> HttpResponse:
                 code = 404
             else:
                 context.update(
+                    outages=incidents_public_for_address(found.household) if found.household else [],
                     found=found,
                     timeline=selectors.timeline_of(found),
                     callback_url=callback_link(found) if found.status == Status.REPORTED else "",
