@@ -4,11 +4,14 @@ Each operation gets a bounded number of generated requests, signed in as an admi
 everything) over the real WSGI stack, on SQLite and on PostgreSQL.
 """
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -18,6 +21,17 @@ from heatline.registry.tests.factories import Org
 
 # The schema endpoint touches no table, so it loads at collection time through the real WSGI app.
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Iterator[None]:
+    """schemathesis calls the WSGI handler directly; like Django's test client, keep the handler from closing
+    the test's connection (it sits inside the test's transaction) at the end of each request."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
