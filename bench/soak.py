@@ -37,6 +37,8 @@ from _harness import (
     token_for,
 )
 
+RECOVERY_SECONDS = 10
+
 
 class Webhook(BaseHTTPRequestHandler):
     """The platform's webhook: records every message id it receives."""
@@ -148,7 +150,7 @@ def main() -> int:
             subprocess.run(
                 ["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "restart"], check=True
             )
-            db_down.append((t_down, time.monotonic() - start + 3))
+            db_down.append((t_down, time.monotonic() - start))
             log("PostgreSQL is back")
         for thread in threads:
             thread.join()
@@ -170,9 +172,18 @@ def main() -> int:
 
     codes = Counter(status for _t, status, _s, _n, _e in results)
     ok = [r for r in results if r[1] in (200, 201)]
-    in_window = lambda t: any(a - 1 <= t <= b for a, b in db_down)  # noqa: E731
-    server_errors = [r for r in results if r[1] >= 500 and not (r[1] == 503 and in_window(r[0]))]
-    unclear = [r for r in results if r[1] == 0 and not in_window(r[0])]
+
+    # 503 is the clear answer for a request that overlapped the restart, and for the seconds PostgreSQL takes to accept connections again.
+    def in_window(started: float, took: float) -> bool:
+        return any(started <= b + RECOVERY_SECONDS and started + took >= a for a, b in db_down)
+
+    server_errors = [r for r in results if r[1] >= 500 and not (r[1] == 503 and in_window(r[0], r[2]))]
+    recovered_after = None
+    if db_down:
+        back = db_down[0][1]
+        after = sorted(r[0] + r[2] for r in ok if r[0] >= back)
+        recovered_after = round(after[0] - back, 1) if after else None
+    unclear = [r for r in results if r[1] == 0 and not in_window(r[0], r[2])]
     numbers = {r[3] for r in ok}
     stored = set(psql("SELECT number FROM requests_servicerequest", args.database).split())
     lost = numbers - stored
@@ -206,7 +217,8 @@ def main() -> int:
         "lost": len(lost), "orders_split_into_two_requests": len(split_orders), "duplicate_external_rows": duplicate_rows,
         "half_written_requests": half_written, "breaches_recorded_twice": breaches_twice,
         "webhook_messages": len(Webhook.received), "webhook_messages_received_twice": sent_twice,
-        "postgres_restarted": bool(db_down),
+        "postgres_restarted": bool(db_down), "first_success_after_restart_s": recovered_after,
+        "status_500": codes.get(500, 0),
     }  # fmt: skip
     print(json.dumps(report, ensure_ascii=False))
     failed = (
