@@ -10,8 +10,9 @@ from django.utils.translation import gettext as _
 
 from heatline.core.worker import job
 from heatline.outbox.services import notification_message, outbox_enqueue_many
-from heatline.registry.models import Department, Role, Staff
+from heatline.registry.models import Department
 from heatline.requests.models import Clock, ClockName
+from heatline.requests.routing import fallback_department_head
 
 
 @dataclass(frozen=True)
@@ -179,13 +180,8 @@ class _HeadCache:
                 return head
         if not self.fallback_loaded:
             self.fallback_loaded = True
-            self.fallback = (
-                Staff.objects.filter(role=Role.DEPT_HEAD, is_active=True)
-                .exclude(password__startswith="!")
-                .order_by("id")
-                .values_list("id", flat=True)
-                .first()
-            )
+            fallback = fallback_department_head()
+            self.fallback = fallback.pk if fallback is not None else None
         return self.fallback
 
 

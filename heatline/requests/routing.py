@@ -61,7 +61,11 @@ def department_head_for(service_request: ServiceRequest) -> Staff | None:
     )
     if department is not None and department.head is not None:
         return department.head
-    # No head named: the first real department head (system accounts have no usable password).
+    return fallback_department_head()
+
+
+def fallback_department_head() -> Staff | None:
+    """No head named: the first real department head (system accounts have no usable password)."""
     people = Staff.objects.filter(role=Role.DEPT_HEAD, is_active=True).exclude(password__startswith="!")
     return people.order_by("id").first()
 
