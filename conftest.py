@@ -17,7 +17,11 @@ def _plain_settings(settings: pytest.FixtureRequest) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
     settings.AXES_ENABLED = False  # type: ignore[attr-defined]
     settings.LANGUAGE_CODE = "zh-hans"  # type: ignore[attr-defined]
+    from heatline.requests.routing import categories_forget
+
+    categories_forget()  # each test's rolled-back rows never linger in the process's category cache
     yield
+    categories_forget()
 
 
 def pytest_report_header() -> str:

@@ -93,7 +93,8 @@ def main() -> None:
         ensure_ascii=False,
     )
     results: dict[str, Any] = {"bench": "intake", "households": households}
-    with gunicorn(url, workers=2) as base:
+    # As in production: DEBUG off (no query log kept per request).
+    with gunicorn(url, workers=2, DEBUG="false", SECRET_KEY="bench-only-secret-key") as base:
         api = base + "/api/v1"
         log("warm-up")
         load(api + "/requests", token=token, n=50, c=2, method="POST", body=body.replace("{run}", "W"))

@@ -6,3 +6,14 @@ class CoreConfig(AppConfig):
     name = "heatline.core"
     label = "core"
     verbose_name = _("基础设置")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from heatline.core.models import RuleSetting
+        from heatline.core.rules import rules_snapshot_drop
+
+        post_save.connect(rules_snapshot_drop, sender=RuleSetting, dispatch_uid="rules_snapshot_drop_save")
+        post_delete.connect(
+            rules_snapshot_drop, sender=RuleSetting, dispatch_uid="rules_snapshot_drop_delete"
+        )

@@ -36,19 +36,30 @@ def warn_time(started_at: datetime, due_at: datetime, ratio: Decimal | float) ->
     return started_at + (due_at - started_at) * float(ratio)
 
 
+def clock_new(
+    *, service_request: ServiceRequest, name: ClockName, started_at: datetime, due_at: datetime | None = None
+) -> Clock:
+    """An unsaved clock of this round: due after the rule's limit, warned at `warn_ratio` of it."""
+    due = due_at or started_at + limit_of(name, kind=service_request.kind)
+    return Clock(
+        service_request=service_request,
+        name=name,
+        round=service_request.round,
+        started_at=started_at,
+        due_at=due,
+        warn_at=warn_time(started_at, due, rule("warn_ratio")),
+    )
+
+
 def clock_start(
     *, service_request: ServiceRequest, name: ClockName, started_at: datetime, due_at: datetime | None = None
 ) -> Clock:
-    due = due_at or started_at + limit_of(name, kind=service_request.kind)
+    new = clock_new(service_request=service_request, name=name, started_at=started_at, due_at=due_at)
     clock, _created = Clock.objects.get_or_create(
         service_request=service_request,
         name=name,
         round=service_request.round,
-        defaults={
-            "started_at": started_at,
-            "due_at": due,
-            "warn_at": warn_time(started_at, due, rule("warn_ratio")),
-        },
+        defaults={"started_at": new.started_at, "due_at": new.due_at, "warn_at": new.warn_at},
     )
     return clock
 
@@ -83,16 +94,27 @@ def next_due(service_request: ServiceRequest) -> datetime | None:
     return due
 
 
-def clocks_start_handling(*, service_request: ServiceRequest, at: datetime, repair_from: datetime) -> None:
+def handling_clocks(*, service_request: ServiceRequest, at: datetime, repair_from: datetime) -> list[Clock]:
     """Dispatch starts the first limit of handling: contact (routine) or arrival (emergency), and the
     handling limit (repair, 48 h). Every dispatched request gets the handling limit, so that no open
     request is ever without a running clock (an emergency on site, a consultation after the call back);
-    reports that count only repair categories filter on `Category.is_repair`."""
-    if service_request.kind == Kind.EMERGENCY:
-        clock_start(service_request=service_request, name=ClockName.ARRIVAL, started_at=at)
-    else:
-        clock_start(service_request=service_request, name=ClockName.CONTACT, started_at=at)
-    clock_start(service_request=service_request, name=ClockName.REPAIR, started_at=repair_from)
+    reports that count only repair categories filter on `Category.is_repair`. Unsaved."""
+    first = ClockName.ARRIVAL if service_request.kind == Kind.EMERGENCY else ClockName.CONTACT
+    return [
+        clock_new(service_request=service_request, name=first, started_at=at),
+        clock_new(service_request=service_request, name=ClockName.REPAIR, started_at=repair_from),
+    ]
+
+
+def clocks_start_handling(*, service_request: ServiceRequest, at: datetime, repair_from: datetime) -> None:
+    """Start the handling clocks (`handling_clocks`) of the request's current round, each once."""
+    for clock in handling_clocks(service_request=service_request, at=at, repair_from=repair_from):
+        Clock.objects.get_or_create(
+            service_request=service_request,
+            name=clock.name,
+            round=clock.round,
+            defaults={"started_at": clock.started_at, "due_at": clock.due_at, "warn_at": clock.warn_at},
+        )
 
 
 def clocks_apply(*, service_request: ServiceRequest, action: str, at: datetime) -> None:

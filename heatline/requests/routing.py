@@ -1,5 +1,6 @@
 """第七条.1 classification and dispatch: which words suggest which category, and who gets the job."""
 
+import time
 from dataclasses import dataclass
 
 from heatline.registry.models import Department, District, Role, Staff, Team, TeamKind
@@ -15,10 +16,31 @@ class Suggestion:
     kind: str
 
 
+CATEGORY_CACHE_SECONDS = 30.0
+_categories: tuple[float, list[Category]] | None = None
+
+
 def categories_active() -> list[Category]:
-    return list(
-        Category.objects.filter(is_active=True).select_related("department").order_by("priority", "code")
+    """The active categories with their departments (and heads), kept in the process for
+    `CATEGORY_CACHE_SECONDS` (every intake classifies against them). A change saved in this process is
+    seen at once (`categories_forget`); other processes see it within the cache time."""
+    global _categories
+    now = time.monotonic()
+    if _categories is not None and now - _categories[0] < CATEGORY_CACHE_SECONDS:
+        return _categories[1]
+    rows = list(
+        Category.objects.filter(is_active=True)
+        .select_related("department__head")
+        .order_by("priority", "code")
     )
+    _categories = (now, rows)
+    return rows
+
+
+def categories_forget(**_kwargs: object) -> None:
+    """Drop the cached categories (signal receiver for Category, Department and Staff changes; tests)."""
+    global _categories
+    _categories = None
 
 
 def suggest(content: str, *, categories: list[Category] | None = None) -> Suggestion:

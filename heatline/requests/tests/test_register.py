@@ -1,0 +1,185 @@
+"""Registration's write path (issue 3, intake throughput): a request registered and dispatched in one go
+must leave exactly what registering and then dispatching through the transition function leaves, in a
+bounded number of queries; the day's numbers, the rules snapshot and the category cache stay correct."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from heatline.core.models import RuleSetting
+from heatline.core.rules import rule, rules_snapshot
+from heatline.outbox.models import Outbox
+from heatline.registry.tests.factories import Org
+from heatline.requests.models import (
+    Action,
+    Category,
+    Clock,
+    Kind,
+    RequestEvent,
+    ServiceRequest,
+    Source,
+    Status,
+)
+from heatline.requests.routing import categories_active
+from heatline.requests.services import Intake, request_register
+from heatline.requests.transitions import request_transition
+
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def _intake(org: Org, **fields: Any) -> Intake:
+    values: dict[str, Any] = {
+        "source": Source.HOTLINE,
+        "phone": "13800000001",
+        "caller_name": "李四",
+        "household": org.household.account_number,
+        "content": "家里暖气不热,客厅只有16度",
+        "category": "low_temperature",
+    }
+    values.update(fields)
+    return Intake(**values)
+
+
+def _written(service_request: ServiceRequest) -> dict[str, Any]:
+    """What a registration left in the database, with times relative to registration."""
+    service_request.refresh_from_db()
+    base = service_request.registered_at
+
+    def rel(value: datetime | None) -> timedelta | None:
+        return None if value is None else value - base
+
+    return {
+        "status": service_request.status,
+        "version": service_request.version,
+        "assignee": service_request.assignee_id,
+        "team": service_request.team_id,
+        "department": service_request.department_id,
+        "district": service_request.district_id,
+        "dispatched": rel(service_request.dispatched_at),
+        "next_due": rel(service_request.next_due_at),
+        "clocks": sorted(
+            (c.name, c.round, rel(c.started_at), rel(c.due_at), rel(c.warn_at), rel(c.met_at), c.breached_at)
+            for c in Clock.objects.filter(service_request=service_request)
+        ),
+        "events": [
+            (e.action, e.from_status, e.to_status, e.actor_id)
+            for e in RequestEvent.objects.filter(service_request=service_request).order_by("at", "id")
+        ],
+        "outbox": sorted(
+            (m.topic, m.payload.get("action", ""), m.payload.get("from", ""), m.payload.get("to", ""))
+            for m in Outbox.objects.filter(key__in=[service_request.number, str(service_request.assignee_id)])
+        ),
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "content, category",
+    [("家里暖气不热,客厅只有16度", "low_temperature"), ("卫生间暖气片跑水了", "indoor_leak")],
+)
+def test_registration_leaves_what_register_then_dispatch_leaves(
+    org: Org, content: str, category: str
+) -> None:
+    # given: the same call registered twice, once dispatched at registration, once registered only and then
+    # dispatched through the transition function (frozen clock: the same instants)
+    with time_machine.travel(T0, tick=False):
+        at_once, _ = request_register(
+            intake=_intake(org, content=content, category=category, phone="13800000001"), by=org.operator
+        )
+        later, _ = request_register(
+            intake=_intake(org, content=content, category=category, phone="13800000002", dispatch=False),
+            by=org.operator,
+        )
+        assert later.status == Status.REGISTERED
+        later = request_transition(service_request=later, action=Action.DISPATCH, by=org.admin)
+
+    # then: status, version, assignee, clocks, audit events and outbox messages are the same
+    one, two = _written(at_once), _written(later)
+    two["events"] = [(a, f, t, org.operator.pk) for a, f, t, _actor in two["events"]]  # the admin dispatched
+    assert one == two
+    assert one["status"] == Status.DISPATCHED
+    assert [e[0] for e in one["events"]] == [Action.REGISTER, Action.DISPATCH]
+    first = "arrival" if category == "indoor_leak" else "contact"
+    assert [c[0] for c in one["clocks"]] == sorted(["intake", first, "repair"])
+    assert one["next_due"] == (timedelta(hours=1) if first == "arrival" else timedelta(minutes=30))
+
+
+@pytest.mark.django_db
+def test_the_answer_to_an_intake_is_what_was_stored(org: Org) -> None:
+    service_request, created = request_register(intake=_intake(org), by=org.operator)
+    assert created
+    stored = ServiceRequest.objects.get(pk=service_request.pk)
+    assert service_request.number == stored.number
+    assert service_request.next_due_at == stored.next_due_at
+    assert sorted(c.name for c in service_request.clocks.all()) == sorted(c.name for c in stored.clocks.all())
+    assert service_request.assignee == org.responsible
+
+
+@pytest.mark.django_db
+def test_registration_runs_a_bounded_number_of_queries(org: Org, django_assert_max_num_queries: Any) -> None:
+    request_register(intake=_intake(org, phone="13800000003"), by=org.operator)  # warm the category cache
+    with rules_snapshot(), django_assert_max_num_queries(10):
+        # external-id check, number, savepoint + release, household, rules, request, clocks, events, outbox
+        service_request, created = request_register(
+            intake=_intake(org, source=Source.GOV_12345, external_id="GOV-1"), by=org.operator
+        )
+    assert created and service_request.status == Status.DISPATCHED
+
+
+@pytest.mark.django_db
+def test_numbers_count_up_within_a_day_and_start_again_the_next_day(org: Org) -> None:
+    with time_machine.travel(T0, tick=False):
+        first, _ = request_register(intake=_intake(org, phone="13800000004"), by=org.operator)
+        second, _ = request_register(intake=_intake(org, phone="13800000005"), by=org.operator)
+    with time_machine.travel(T0 + timedelta(days=1), tick=False):
+        third, _ = request_register(intake=_intake(org, phone="13800000006"), by=org.operator)
+    assert first.number == "RX2026112000001"
+    assert second.number == "RX2026112000002"
+    assert third.number == "RX2026112100001"
+
+
+@pytest.mark.django_db
+def test_rules_snapshot_reads_once_and_sees_a_rule_saved_inside_it(
+    django_assert_num_queries: Any,
+) -> None:
+    with rules_snapshot():
+        with django_assert_num_queries(1):
+            assert rule("contact_minutes") == Decimal(30)
+            assert rule("repair_hours") == Decimal(48)
+            assert rule("warn_ratio") == Decimal("0.8")
+        RuleSetting.objects.create(key="contact_minutes", value=Decimal(20))
+        assert rule("contact_minutes") == Decimal(20)
+    # outside a snapshot every read goes to the database
+    RuleSetting.objects.filter(key="contact_minutes").update(value=Decimal(25))
+    assert rule("contact_minutes") == Decimal(25)
+
+
+@pytest.mark.django_db
+def test_a_rule_changed_by_the_administrator_applies_to_the_next_intake(org: Org) -> None:
+    RuleSetting.objects.create(key="contact_minutes", value=Decimal(15))
+    with time_machine.travel(T0, tick=False), rules_snapshot():
+        service_request, _ = request_register(intake=_intake(org), by=org.operator)
+    contact = Clock.objects.get(service_request=service_request, name="contact")
+    assert contact.due_at - contact.started_at == timedelta(minutes=15)
+
+
+@pytest.mark.django_db
+def test_a_new_category_is_used_by_the_next_intake_at_once(org: Org) -> None:
+    # given: the categories are cached in the process
+    assert not any(c.code == "meter_noise" for c in categories_active())
+
+    # when: a category is added (admin) and a call matches only its keywords
+    Category.objects.create(
+        code="meter_noise", name="热表异响", kind=Kind.ROUTINE, keywords="热表异响,热表嗡嗡响", priority=1
+    )
+    service_request, _ = request_register(
+        intake=_intake(org, category=None, content="楼道热表嗡嗡响"), by=org.operator
+    )
+
+    # then: the cache was dropped and the new category was suggested
+    assert service_request.category is not None
+    assert service_request.category.code == "meter_noise"
