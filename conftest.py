@@ -17,11 +17,15 @@ def _plain_settings(settings: pytest.FixtureRequest) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
     settings.AXES_ENABLED = False  # type: ignore[attr-defined]
     settings.LANGUAGE_CODE = "zh-hans"  # type: ignore[attr-defined]
+    from heatline.registry.tokens import tokens_forget
     from heatline.requests.routing import categories_forget
 
-    categories_forget()  # each test's rolled-back rows never linger in the process's category cache
+    # each test's rolled-back rows never linger in the process's caches
+    categories_forget()
+    tokens_forget()
     yield
     categories_forget()
+    tokens_forget()
 
 
 def pytest_report_header() -> str:

@@ -10,32 +10,24 @@ from typing import Any
 
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
 from heatline.core.errors import DomainError
-from heatline.registry.models import ApiToken, Staff
+from heatline.registry.models import Staff
+from heatline.registry.tokens import staff_for_token
 
 log = logging.getLogger(__name__)
 
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Staff | None:
-        row = (
-            ApiToken.objects.select_related("staff")
-            .filter(digest=ApiToken.digest_of(token), is_active=True)
-            .first()
-        )
-        if row is None or not row.staff.is_active:
-            return None
-        now = timezone.now()
-        if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
-            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
-        request.user = row.staff
-        return row.staff
+        staff = staff_for_token(token)
+        if staff is not None:
+            request.user = staff
+        return staff
 
 
 AUTH: list[Any] = [BearerToken(), django_auth]

@@ -25,7 +25,7 @@ def categories_active() -> list[Category]:
     `CATEGORY_CACHE_SECONDS` (every intake classifies against them). A change saved in this process is
     seen at once (`categories_forget`); other processes see it within the cache time."""
     global _categories
-    now = time.monotonic()
+    now = time.time()
     if _categories is not None and now - _categories[0] < CATEGORY_CACHE_SECONDS:
         return _categories[1]
     rows = list(

@@ -24,7 +24,7 @@ from heatline.requests.models import (
     Source,
     Status,
 )
-from heatline.requests.routing import categories_active
+from heatline.requests.routing import CATEGORY_CACHE_SECONDS, categories_active
 from heatline.requests.services import Intake, request_register
 from heatline.requests.transitions import request_transition
 
@@ -183,3 +183,13 @@ def test_a_new_category_is_used_by_the_next_intake_at_once(org: Org) -> None:
     # then: the cache was dropped and the new category was suggested
     assert service_request.category is not None
     assert service_request.category.code == "meter_noise"
+
+
+@pytest.mark.django_db
+def test_a_category_changed_in_another_process_is_seen_when_the_cache_time_is_over() -> None:
+    with time_machine.travel(T0, tick=False):
+        assert any(c.code == "low_temperature" for c in categories_active())
+        Category.objects.filter(code="low_temperature").update(is_active=False)  # no signal in this process
+        assert any(c.code == "low_temperature" for c in categories_active())
+    with time_machine.travel(T0 + timedelta(seconds=CATEGORY_CACHE_SECONDS + 1), tick=False):
+        assert not any(c.code == "low_temperature" for c in categories_active())
