@@ -11,8 +11,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, TypedDict, cast
 
-from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -22,6 +21,18 @@ from heatline.core.rules import rules_all
 from heatline.core.seasons import season_bounds, season_current
 from heatline.registry.models import Community, District, Staff
 from heatline.registry.scoping import may_see_district, scope_by_district, visible_district_ids
+from heatline.reports.models import ROLLUP_CLOCKS, Cut, DailyFigure
+from heatline.reports.rollup import (
+    FIGURE_FIELDS,
+    Figures,
+    aggregate,
+    breached,
+    covered_days,
+    data_as_of,
+    empty,
+    live_ranges,
+    met_in_time,
+)
 from heatline.requests.models import (
     OPEN_STATUSES,
     Callback,
@@ -267,72 +278,155 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _met_in_time() -> Q:
-    """Met, never breached, and met by its due time (a late meeting the sweep has not seen yet is late)."""
-    return Q(met_at__isnull=False, breached_at__isnull=True, met_at__lte=F("due_at"))
+_met_in_time = met_in_time
+_breached = breached
 
 
-def _breached() -> Q:
-    return Q(breached_at__isnull=False) | Q(met_at__gt=F("due_at"))
+# -- where the figures come from: the daily roll-up for refreshed past days, live for the rest -------
 
 
-def _clock_rows(*, flt: ReportFilter, viewer: Staff) -> list[dict[str, Any]]:
-    """One grouped pass over the clocks of the filtered requests, by district and clock name; the
-    per-name figures and the district ranking are both summed from it."""
-    clocks = scope_by_district(
-        Clock.objects.filter(flt.q("service_request__")), viewer, field="service_request__district"
+@dataclass(frozen=True)
+class Plan:
+    """How a filter is read: `cut` of the roll-up over `rolled` (first, last day) or None; and the runs
+    of days read live from the requests."""
+
+    cut: str | None
+    rolled: tuple[dt.date, dt.date] | None
+    live: tuple[tuple[dt.date, dt.date], ...]
+
+
+def plan_for(flt: ReportFilter, now: dt.datetime | None = None) -> Plan:
+    """The roll-up serves every filter but a team (not a roll-up dimension) or source and kind together."""
+    everything_live = Plan(cut=None, rolled=None, live=((flt.date_from, flt.date_to),))
+    if flt.team_id or (flt.source and flt.kind):
+        return everything_live
+    today = timezone.localdate(now or timezone.now())
+    covered = covered_days(flt.date_from, flt.date_to, today=today)
+    if not covered:
+        return everything_live
+    cut = Cut.SOURCE if flt.source else Cut.KIND if flt.kind else Cut.ALL
+    return Plan(
+        cut=cut,
+        rolled=(min(covered), max(covered)),
+        live=tuple(live_ranges(flt.date_from, flt.date_to, covered)),
     )
-    ran = Q(cancelled_at__isnull=True) | Q(met_at__isnull=False) | Q(breached_at__isnull=False)
-    return list(
-        cast(
-            "Iterable[dict[str, Any]]",
-            clocks.filter(ran)
-            .values("service_request__district_id", "name")
-            .annotate(
-                total=Count("id"),
-                met=Count("id", filter=_met_in_time()),
-                breached=Count("id", filter=_breached()),
-                open=Count(
-                    "id", filter=Q(met_at__isnull=True, breached_at__isnull=True, cancelled_at__isnull=True)
-                ),
-                responded=Count(
-                    "id",
-                    filter=_met_in_time()
-                    & Q(round=1, service_request__is_excluded=False)
-                    & Q(name__in=[ClockName.CONTACT, ClockName.ARRIVAL]),
-                ),
-            )
-            .order_by(),
+
+
+def _rolled(flt: ReportFilter, viewer: Staff, plan: Plan) -> QuerySet[DailyFigure]:
+    """The roll-up rows of the filter's covered days, scoped like the requests they count."""
+    assert plan.rolled is not None and plan.cut is not None
+    rows = DailyFigure.objects.filter(cut=plan.cut, day__gte=plan.rolled[0], day__lte=plan.rolled[1])
+    if flt.branch_id:
+        rows = rows.filter(district_id__in=District.objects.filter(branch_id=flt.branch_id).values("id"))
+    if flt.district_id:
+        rows = rows.filter(district_id=flt.district_id)
+    if flt.category_id:
+        rows = rows.filter(category_id=flt.category_id)
+    if flt.source:
+        rows = rows.filter(source=flt.source)
+    if flt.kind:
+        rows = rows.filter(kind=flt.kind)
+    ids = visible_district_ids(viewer)
+    if ids is not None:
+        rows = rows.filter(district_id__in=ids)
+    return rows
+
+
+def _live(
+    *,
+    flt: ReportFilter,
+    viewer: Staff,
+    plan: Plan,
+    keys: tuple[str, ...],
+    now: dt.datetime,
+    parts: tuple[str, ...],
+) -> dict[tuple[Any, ...], Figures]:
+    result: dict[tuple[Any, ...], Figures] = {}
+
+    def scope(queryset: Any, field: str) -> Any:
+        return scope_by_district(queryset, viewer, field=field)
+
+    for first, last in plan.live:
+        part = aggregate(
+            requests_q=replace(flt, date_from=first, date_to=last).q(),
+            scope=scope,
+            keys=keys,
+            now=now,
+            parts=parts,
         )
+        for key, figures in part.items():
+            _add(result.setdefault(key, empty()), figures)
+    return result
+
+
+def _add(target: Figures, figures: Mapping[str, int | None]) -> None:
+    for field in FIGURE_FIELDS:
+        target[field] += figures.get(field) or 0
+
+
+def district_figures(
+    *, flt: ReportFilter, viewer: Staff, now: dt.datetime | None = None
+) -> dict[int | None, Figures]:
+    """Every count of the filter, per district: one grouped query on the roll-up plus the live days
+    (requests, clocks and callbacks grouped by district)."""
+    now = now or timezone.now()
+    plan = plan_for(flt, now)
+    sums: dict[int | None, Figures] = {}
+    if plan.rolled is not None:
+        rows = (
+            _rolled(flt, viewer, plan)
+            .values("district_id")
+            .annotate(**{f"s_{field}": Sum(field) for field in FIGURE_FIELDS})
+            .order_by()
+        )
+        for row in cast("Iterable[dict[str, Any]]", rows):
+            _add(
+                sums.setdefault(row["district_id"], empty()),
+                {field: row[f"s_{field}"] for field in FIGURE_FIELDS},
+            )
+    live = _live(
+        flt=flt,
+        viewer=viewer,
+        plan=plan,
+        keys=("district_id",),
+        now=now,
+        parts=("requests", "clocks", "callbacks"),
     )
+    for (district_id,), figures in live.items():
+        _add(sums.setdefault(district_id, empty()), figures)
+    return sums
+
+
+def _total(sums: Mapping[int | None, Figures]) -> Figures:
+    total = empty()
+    for figures in sums.values():
+        _add(total, figures)
+    return total
 
 
 def clock_figures(
-    *, flt: ReportFilter, viewer: Staff, rows: list[dict[str, Any]] | None = None
+    *,
+    flt: ReportFilter,
+    viewer: Staff,
+    now: dt.datetime | None = None,
+    sums: Mapping[int | None, Figures] | None = None,
 ) -> tuple[dict[str, ClockFigure], dict[str, int]]:
     """Per clock name: total/met/breached/open; and round-1 first responses met in time (for the rate)."""
-    if rows is None:
-        rows = _clock_rows(flt=flt, viewer=viewer)
-    sums: dict[str, dict[str, int]] = {
-        name: {"total": 0, "met": 0, "breached": 0, "open": 0} for name in ClockName.values
-    }
-    responded = 0
-    for row in rows:
-        figure = sums.setdefault(row["name"], {"total": 0, "met": 0, "breached": 0, "open": 0})
-        for key in ("total", "met", "breached", "open"):
-            figure[key] += row[key]
-        responded += row["responded"]
-    figures: dict[str, ClockFigure] = {
-        name: {
-            "total": f["total"],
-            "met": f["met"],
-            "breached": f["breached"],
-            "open": f["open"],
-            "share": _share(f["met"], f["total"]),
+    if sums is None:
+        sums = district_figures(flt=flt, viewer=viewer, now=now)
+    total = _total(sums)
+    figures: dict[str, ClockFigure] = {}
+    for name in ClockName.values:
+        met = total.get(f"{name}_met", 0)
+        ran = total.get(f"{name}_total", 0)
+        figures[name] = {
+            "total": ran,
+            "met": met,
+            "breached": total.get(f"{name}_breached", 0),
+            "open": total.get(f"{name}_open", 0),
+            "share": _share(met, ran),
         }
-        for name, f in sums.items()
-    }
-    return figures, {"responded": responded}
+    return figures, {"responded": total["responded"]}
 
 
 def summary(
@@ -341,37 +435,20 @@ def summary(
     viewer: Staff,
     now: dt.datetime | None = None,
     settings: RateSettings | None = None,
-    clock_rows: list[dict[str, Any]] | None = None,
+    sums: Mapping[int | None, Figures] | None = None,
 ) -> Summary:
-    """The headline figures and the three government rates (3 queries + 1 for the settings)."""
+    """The headline figures and the three government rates, summed from `district_figures` (the daily
+    roll-up for refreshed past days, the requests themselves for today and days not refreshed)."""
     now = now or timezone.now()
     settings = settings or rate_settings()
-    requests = requests_for_report(flt=flt, viewer=viewer)
-    counted = Q(is_excluded=False) & ~Q(status=Status.RETURNED)
-    closed = Q(status=Status.CLOSED)
-    due = Q(status__in=OPEN_STATUSES, next_due_at__lte=now)
-    figures = requests.aggregate(
-        total=Count("id"),
-        excluded=Count("id", filter=Q(is_excluded=True)),
-        counted=Count("id", filter=counted),
-        classified_in_time=Count("id", filter=Q(is_late_intake=False)),
-        resolved_at_intake=Count("id", filter=counted & Q(is_resolved_at_intake=True)),
-        complaints=Count("id", filter=Q(nature=Nature.COMPLAINT)),
-        closed=Count("id", filter=counted & closed),
-        due=Count("id", filter=counted & due),
-        solved=Count("id", filter=counted & closed & Q(is_solved=True)),
+    if sums is None:
+        sums = district_figures(flt=flt, viewer=viewer, now=now)
+    figures = _total(sums)
+    clocks, extra = clock_figures(flt=flt, viewer=viewer, sums=sums)
+    satisfied = figures["callbacks_satisfied"] + (
+        figures["callbacks_basic"] if settings["satisfaction_counts_basic"] else 0
     )
-    clocks, extra = clock_figures(flt=flt, viewer=viewer, rows=clock_rows)
-    satisfied_values = _satisfied_values(settings)
-    callbacks = scope_by_district(
-        Callback.objects.filter(
-            flt.q("service_request__"),
-            service_request__is_excluded=False,
-            outcome=CallbackOutcome.ANSWERED,
-        ),
-        viewer,
-        field="service_request__district",
-    ).aggregate(made=Count("id"), satisfied=Count("id", filter=Q(satisfaction__in=satisfied_values)))
+    callbacks = {"made": figures["callbacks_made"], "satisfied": satisfied}
 
     minimum = settings["min_sample"]
     responded = extra["responded"]
@@ -423,22 +500,35 @@ class DayCount(TypedDict):
     emergency: int
 
 
-def _day_category_rows(*, flt: ReportFilter, viewer: Staff) -> list[dict[str, Any]]:
-    """One grouped pass by local day and category; the daily curve and the category breakdown sum it."""
-    return list(
-        cast(
-            "Iterable[dict[str, Any]]",
-            requests_for_report(flt=flt, viewer=viewer)
-            .annotate(day=TruncDate("received_at", tzinfo=timezone.get_current_timezone()))
-            .values("day", "category_id")
-            .annotate(
-                total=Count("id"),
-                emergency=Count("id", filter=Q(kind="emergency")),
-                complaints=Count("id", filter=Q(nature=Nature.COMPLAINT)),
+def _day_category_rows(
+    *, flt: ReportFilter, viewer: Staff, now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """Counts by local day and category; the daily curve and the category breakdown sum them."""
+    now = now or timezone.now()
+    plan = plan_for(flt, now)
+    rows: list[dict[str, Any]] = []
+    if plan.rolled is not None:
+        rows.extend(
+            cast(
+                "Iterable[dict[str, Any]]",
+                _rolled(flt, viewer, plan)
+                .values("day", "category_id")
+                .annotate(total=Sum("total"), emergency=Sum("emergency"), complaints=Sum("complaints"))
+                .order_by(),
             )
-            .order_by(),
         )
-    )
+    live = _live(flt=flt, viewer=viewer, plan=plan, keys=("day", "category_id"), now=now, parts=("requests",))
+    for (day, category_id), figures in live.items():
+        rows.append(
+            {
+                "day": day,
+                "category_id": category_id,
+                "total": figures["total"],
+                "emergency": figures["emergency"],
+                "complaints": figures["complaints"],
+            }
+        )
+    return rows
 
 
 def daily_volume(
@@ -508,23 +598,26 @@ def district_ranking(
     flt: ReportFilter,
     viewer: Staff,
     settings: RateSettings | None = None,
-    clock_rows: list[dict[str, Any]] | None = None,
+    now: dt.datetime | None = None,
+    sums: Mapping[int | None, Figures] | None = None,
 ) -> list[DistrictRank]:
     """Districts ranked by on-time rate: clocks met in time ÷ clocks that ran (every clock name).
     A district's request count is its intake clocks (every request has exactly one)."""
     minimum = (settings or rate_settings())["min_sample"]
-    if clock_rows is None:
-        clock_rows = _clock_rows(flt=flt, viewer=viewer)
-    sums: dict[int | None, dict[str, int]] = {}
-    for row in clock_rows:
-        figure = sums.setdefault(
-            row["service_request__district_id"], {"clocks": 0, "met": 0, "breached": 0, "requests": 0}
-        )
-        figure["clocks"] += row["total"]
-        figure["met"] += row["met"]
-        figure["breached"] += row["breached"]
-        if row["name"] == ClockName.INTAKE:
-            figure["requests"] += row["total"]
+    if sums is None:
+        sums = district_figures(flt=flt, viewer=viewer, now=now)
+    per_district: dict[int | None, dict[str, int]] = {}
+    for district_id, figures in sums.items():
+        clocks = sum(figures[f"{name}_total"] for name in ROLLUP_CLOCKS)
+        if not clocks:
+            continue
+        per_district[district_id] = {
+            "clocks": clocks,
+            "met": sum(figures[f"{name}_met"] for name in ROLLUP_CLOCKS),
+            "breached": sum(figures[f"{name}_breached"] for name in ROLLUP_CLOCKS),
+            "requests": figures["intake_total"],
+        }
+    sums = per_district
     names = dict(
         District.objects.filter(pk__in=[pk for pk in sums if pk is not None]).values_list("id", "name")
     )
@@ -671,7 +764,13 @@ class RepeatFigures(TypedDict):
     linked_calls: int  # repeat calls counted on an open request (重复来电)
 
 
-def repeat_figures(*, flt: ReportFilter, viewer: Staff) -> RepeatFigures:
+def repeat_figures(
+    *,
+    flt: ReportFilter,
+    viewer: Staff,
+    now: dt.datetime | None = None,
+    sums: Mapping[int | None, Figures] | None = None,
+) -> RepeatFigures:
     """Repeat requests: same household within the period (a season by default)."""
     requests = requests_for_report(flt=flt, viewer=viewer)
     per_household = (
@@ -682,7 +781,9 @@ def repeat_figures(*, flt: ReportFilter, viewer: Staff) -> RepeatFigures:
         .order_by()
     )
     repeated = per_household.aggregate(households=Count("household_id"), requests=Sum("n"))
-    linked = requests.aggregate(linked=Sum("repeat_count"))["linked"] or 0
+    if sums is None:
+        sums = district_figures(flt=flt, viewer=viewer, now=now)
+    linked = _total(sums)["linked_calls"]
     households = repeated["households"] or 0
     return {
         "households": households,
@@ -826,6 +927,7 @@ class Dashboard(TypedDict):
     buildings: list[TopRow]
     repeats: RepeatFigures
     sections: dict[str, Any]
+    as_of: dt.datetime | None  # when the roll-up part was computed; None: all live
 
 
 DASHBOARD_CACHE_SECONDS = 60
@@ -851,20 +953,22 @@ def dashboard(
         if cached is not None:
             return cast(Dashboard, cached)
     settings = rate_settings()
-    clock_rows = _clock_rows(flt=flt, viewer=viewer)
-    day_rows = _day_category_rows(flt=flt, viewer=viewer)
+    sums = district_figures(flt=flt, viewer=viewer, now=now)
+    day_rows = _day_category_rows(flt=flt, viewer=viewer, now=now)
     building_rows = _building_rows(flt=flt, viewer=viewer)
+    plan = plan_for(flt, now)
     result: Dashboard = {
-        "summary": summary(flt=flt, viewer=viewer, now=now, settings=settings, clock_rows=clock_rows),
+        "summary": summary(flt=flt, viewer=viewer, now=now, settings=settings, sums=sums),
         "settings": settings,
         "daily": daily_volume(flt=flt, viewer=viewer, rows=day_rows),
         "categories": category_breakdown(flt=flt, viewer=viewer, rows=day_rows),
-        "districts": district_ranking(flt=flt, viewer=viewer, settings=settings, clock_rows=clock_rows),
+        "districts": district_ranking(flt=flt, viewer=viewer, settings=settings, sums=sums),
         "grid": community_grid(flt=flt, viewer=viewer, rows=building_rows),
         "households": top_households(flt=flt, viewer=viewer),
         "buildings": top_buildings(flt=flt, viewer=viewer, rows=building_rows),
-        "repeats": repeat_figures(flt=flt, viewer=viewer),
+        "repeats": repeat_figures(flt=flt, viewer=viewer, sums=sums),
         "sections": sections_for(flt=flt, viewer=viewer, now=now),
+        "as_of": data_as_of(*plan.rolled) if plan.rolled is not None else None,
     }
     if use_cache:
         cache.set(key, result, DASHBOARD_CACHE_SECONDS)

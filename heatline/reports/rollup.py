@@ -1,0 +1,323 @@
+"""The daily roll-up (`DailyFigure`): every count the dashboard and `summary()` sum, per local day,
+district and category, and per source or kind in their own cuts.
+
+`rollup_refresh(day_from, day_to)` rebuilds whole days: three grouped queries (requests, clocks,
+callbacks) at the finest grain, folded into the three cuts in memory, then DELETE + bulk INSERT and the
+days marked refreshed, in one transaction. The same grouped queries (`aggregate`) compute the live
+part (today, or days not refreshed yet) grouped by whatever the reader needs, so the roll-up and the
+live figures are one definition.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, cast
+
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from heatline.reports.models import CLOCK_PARTS, ROLLUP_CLOCKS, Cut, DailyFigure, RollupDay
+from heatline.requests.models import (
+    OPEN_STATUSES,
+    Callback,
+    CallbackOutcome,
+    Clock,
+    ClockName,
+    Nature,
+    Satisfaction,
+    ServiceRequest,
+    Status,
+)
+
+REQUEST_FIELDS = (
+    "total",
+    "excluded",
+    "counted",
+    "classified_in_time",
+    "resolved_at_intake",
+    "complaints",
+    "emergency",
+    "closed",
+    "due",
+    "solved",
+    "linked_calls",
+)
+CALLBACK_FIELDS = ("callbacks_made", "callbacks_satisfied", "callbacks_basic")
+CLOCK_FIELDS = ("responded", *(f"{name}_{part}" for name in ROLLUP_CLOCKS for part in CLOCK_PARTS))
+FIGURE_FIELDS = REQUEST_FIELDS + CALLBACK_FIELDS + CLOCK_FIELDS
+
+# Grouping keys, named as on ServiceRequest; "day" is the local day of received_at.
+FINEST = ("day", "district_id", "category_id", "source", "kind")
+
+Figures = dict[str, int]
+
+
+def empty() -> Figures:
+    return dict.fromkeys(FIGURE_FIELDS, 0)
+
+
+def met_in_time() -> Q:
+    """Met, never breached, and met by its due time (a late meeting the sweep has not seen yet is late)."""
+    return Q(met_at__isnull=False, breached_at__isnull=True, met_at__lte=F("due_at"))
+
+
+def breached() -> Q:
+    return Q(breached_at__isnull=False) | Q(met_at__gt=F("due_at"))
+
+
+def clock_ran() -> Q:
+    """Clocks that count: met, breached or still running (cancelled unmet ones drop out)."""
+    return Q(cancelled_at__isnull=True) | Q(met_at__isnull=False) | Q(breached_at__isnull=False)
+
+
+def _group_values(prefix: str, keys: Sequence[str]) -> tuple[dict[str, Any], list[str]]:
+    """Annotations and value names grouping a queryset reaching ServiceRequest through `prefix`."""
+    annotations: dict[str, Any] = {}
+    names: list[str] = []
+    for key in keys:
+        if key == "day":
+            annotations["g_day"] = TruncDate(f"{prefix}received_at", tzinfo=timezone.get_current_timezone())
+        else:
+            annotations[f"g_{key}"] = F(f"{prefix}{key}")
+        names.append(f"g_{key}")
+    return annotations, names
+
+
+def aggregate(
+    *,
+    requests_q: Q,
+    scope: Callable[[Any, str], Any],
+    keys: Sequence[str],
+    now: dt.datetime,
+    parts: Iterable[str] = ("requests", "clocks", "callbacks"),
+) -> dict[tuple[Any, ...], Figures]:
+    """Every figure of the requests matching `requests_q` (a Q on ServiceRequest written with the
+    prefix "service_request__" applied by `q_for`), grouped by `keys`. One grouped query per part.
+
+    `scope(queryset, district_field)` applies the viewer's district scope."""
+    parts = set(parts)
+    result: dict[tuple[Any, ...], Figures] = {}
+
+    def row_for(row: dict[str, Any], names: list[str]) -> Figures:
+        key = tuple(row[name] for name in names)
+        figures = result.get(key)
+        if figures is None:
+            figures = result[key] = empty()
+        return figures
+
+    if "requests" in parts:
+        counted = Q(is_excluded=False) & ~Q(status=Status.RETURNED)
+        closed = Q(status=Status.CLOSED)
+        annotations, names = _group_values("", keys)
+        requests = scope(ServiceRequest.objects.filter(requests_q), "district")
+        rows = (
+            requests.annotate(**annotations)
+            .values(*names)
+            .annotate(
+                total=Count("id"),
+                excluded=Count("id", filter=Q(is_excluded=True)),
+                counted=Count("id", filter=counted),
+                classified_in_time=Count("id", filter=Q(is_late_intake=False)),
+                resolved_at_intake=Count("id", filter=counted & Q(is_resolved_at_intake=True)),
+                complaints=Count("id", filter=Q(nature=Nature.COMPLAINT)),
+                emergency=Count("id", filter=Q(kind="emergency")),
+                closed=Count("id", filter=counted & closed),
+                due=Count("id", filter=counted & Q(status__in=OPEN_STATUSES, next_due_at__lte=now)),
+                solved=Count("id", filter=counted & closed & Q(is_solved=True)),
+                linked_calls=Sum("repeat_count"),
+            )
+            .order_by()
+        )
+        for row in cast("Iterable[dict[str, Any]]", rows):
+            figures = row_for(row, names)
+            for field in REQUEST_FIELDS:
+                figures[field] += row[field] or 0
+
+    prefixed = _prefixed(requests_q)
+    if "clocks" in parts:
+        annotations, names = _group_values("service_request__", keys)
+        clocks = scope(Clock.objects.filter(prefixed), "service_request__district")
+        rows = (
+            clocks.filter(clock_ran())
+            .annotate(**annotations)
+            .values(*names, "name")
+            .annotate(
+                c_total=Count("id"),
+                c_met=Count("id", filter=met_in_time()),
+                c_breached=Count("id", filter=breached()),
+                c_open=Count(
+                    "id", filter=Q(met_at__isnull=True, breached_at__isnull=True, cancelled_at__isnull=True)
+                ),
+                c_responded=Count(
+                    "id",
+                    filter=met_in_time()
+                    & Q(round=1, service_request__is_excluded=False)
+                    & Q(name__in=[ClockName.CONTACT, ClockName.ARRIVAL]),
+                ),
+            )
+            .order_by()
+        )
+        for row in cast("Iterable[dict[str, Any]]", rows):
+            figures = row_for(row, names)
+            figures["responded"] += row["c_responded"]
+            if row["name"] in ROLLUP_CLOCKS:
+                for part in CLOCK_PARTS:
+                    figures[f"{row['name']}_{part}"] += row[f"c_{part}"]
+
+    if "callbacks" in parts:
+        annotations, names = _group_values("service_request__", keys)
+        callbacks = scope(
+            Callback.objects.filter(
+                prefixed, service_request__is_excluded=False, outcome=CallbackOutcome.ANSWERED
+            ),
+            "service_request__district",
+        )
+        rows = (
+            callbacks.annotate(**annotations)
+            .values(*names)
+            .annotate(
+                made=Count("id"),
+                satisfied=Count("id", filter=Q(satisfaction=Satisfaction.SATISFIED)),
+                basic=Count("id", filter=Q(satisfaction=Satisfaction.BASIC)),
+            )
+            .order_by()
+        )
+        for row in cast("Iterable[dict[str, Any]]", rows):
+            figures = row_for(row, names)
+            figures["callbacks_made"] += row["made"]
+            figures["callbacks_satisfied"] += row["satisfied"]
+            figures["callbacks_basic"] += row["basic"]
+    return result
+
+
+def _prefixed(q: Q, prefix: str = "service_request__") -> Q:
+    """The same Q with every lookup reaching ServiceRequest through `prefix`."""
+    clone = Q()
+    clone.connector = q.connector
+    clone.negated = q.negated
+    for child in q.children:
+        if isinstance(child, Q):
+            clone.children.append(_prefixed(child, prefix))
+        else:
+            lookup, value = cast("tuple[str, Any]", child)
+            clone.children.append((f"{prefix}{lookup}", value))
+    return clone
+
+
+def _no_scope(queryset: Any, field: str) -> Any:
+    return queryset
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
+def days_between(first: dt.date, last: dt.date) -> Iterator[dt.date]:
+    day = first
+    while day <= last:
+        yield day
+        day += dt.timedelta(days=1)
+
+
+def rollup_refresh(day_from: dt.date, day_to: dt.date, *, now: dt.datetime | None = None) -> int:
+    """Rebuild the roll-up of the local days [day_from, day_to] (today and later are never rolled up:
+    they are read live). Idempotent; returns the number of rows written."""
+    now = now or timezone.now()
+    day_to = min(day_to, timezone.localdate(now) - dt.timedelta(days=1))
+    if day_to < day_from:
+        return 0
+    span = Q(received_at__gte=day_start(day_from), received_at__lt=day_start(day_to + dt.timedelta(days=1)))
+    with transaction.atomic():
+        finest = aggregate(requests_q=span, scope=_no_scope, keys=FINEST, now=now)
+        cuts: dict[tuple[Any, ...], Figures] = {}
+        for (day, district_id, category_id, source, kind), figures in finest.items():
+            for key in (
+                (Cut.ALL, day, district_id, category_id, "", ""),
+                (Cut.SOURCE, day, district_id, category_id, source, ""),
+                (Cut.KIND, day, district_id, category_id, "", kind),
+            ):
+                target = cuts.get(key)
+                if target is None:
+                    cuts[key] = dict(figures)
+                else:
+                    for field, value in figures.items():
+                        target[field] += value
+        DailyFigure.objects.filter(day__gte=day_from, day__lte=day_to).delete()
+        DailyFigure.objects.bulk_create(
+            (
+                DailyFigure(
+                    cut=cut,
+                    day=day,
+                    district_id=district_id,
+                    category_id=category_id,
+                    source=source,
+                    kind=kind,
+                    **figures,
+                )
+                for (cut, day, district_id, category_id, source, kind), figures in cuts.items()
+            ),
+            batch_size=2000,
+        )
+        days = list(days_between(day_from, day_to))
+        RollupDay.objects.filter(day__in=days).delete()
+        RollupDay.objects.bulk_create([RollupDay(day=day, refreshed_at=now) for day in days])
+    return len(cuts)
+
+
+def rollup_refresh_chunked(
+    day_from: dt.date,
+    day_to: dt.date,
+    *,
+    now: dt.datetime | None = None,
+    chunk_days: int = 14,
+    progress: Callable[[dt.date, dt.date, int], None] | None = None,
+) -> int:
+    """`rollup_refresh` over a long span, a transaction per `chunk_days` (memory stays bounded)."""
+    written = 0
+    first = day_from
+    while first <= day_to:
+        last = min(day_to, first + dt.timedelta(days=chunk_days - 1))
+        rows = rollup_refresh(first, last, now=now)
+        written += rows
+        if progress is not None:
+            progress(first, last, rows)
+        first = last + dt.timedelta(days=1)
+    return written
+
+
+def covered_days(day_from: dt.date, day_to: dt.date, *, today: dt.date) -> set[dt.date]:
+    """Days of [day_from, day_to] read from the roll-up: refreshed and before today."""
+    last = min(day_to, today - dt.timedelta(days=1))
+    if last < day_from:
+        return set()
+    return set(RollupDay.objects.filter(day__gte=day_from, day__lte=last).values_list("day", flat=True))
+
+
+def live_ranges(day_from: dt.date, day_to: dt.date, covered: set[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """The contiguous runs of days of the period that are not covered (read live)."""
+    ranges: list[tuple[dt.date, dt.date]] = []
+    start: dt.date | None = None
+    previous: dt.date | None = None
+    for day in days_between(day_from, day_to):
+        if day in covered:
+            if start is not None and previous is not None:
+                ranges.append((start, previous))
+            start = None
+        elif start is None:
+            start = day
+        previous = day
+    if start is not None and previous is not None:
+        ranges.append((start, previous))
+    return ranges
+
+
+def data_as_of(day_from: dt.date, day_to: dt.date) -> dt.datetime | None:
+    """When the oldest roll-up row the period reads was computed (None: everything is live)."""
+    oldest = (
+        RollupDay.objects.filter(day__gte=day_from, day__lte=day_to)
+        .order_by("refreshed_at")
+        .values_list("refreshed_at", flat=True)
+        .first()
+    )
+    return oldest
