@@ -4,14 +4,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from heatline.core.worker import job
+from heatline.outbox.models import Outbox
 from heatline.outbox.services import notification_message, outbox_enqueue_many
 from heatline.registry.models import Department
-from heatline.requests.models import Clock, ClockName
+from heatline.requests.models import Clock, ClockName, ServiceRequest
 from heatline.requests.routing import fallback_department_head
 
 
@@ -65,32 +67,54 @@ def clocks_sweep(*, now: datetime, batch: int = 500) -> int:
         Clock.objects.filter(pk__in=[breach.clock_id for breach in claimed], breached_at=None).update(
             breached_at=F("due_at")
         )
+        _enqueue_breach_messages([breach.clock_id for breach in claimed], at=timezone.now())
         heads = _HeadCache()
         labels = _clock_labels()
-        messages: list[dict[str, Any]] = []
         breaches_of: dict[int, list[_Breach]] = {}
         for breach in claimed:
-            messages.append(
-                {
-                    "topic": "clock.breached",
-                    "key": breach.number,
-                    "payload": {
-                        "number": breach.number,
-                        "clock": breach.name,
-                        "round": breach.round,
-                        "due_at": breach.due_at.isoformat(),
-                    },
-                    "dedupe_key": f"breach:{breach.clock_id}",
-                }
-            )
             for recipient in _supervisors(breach, heads):
                 breaches_of.setdefault(recipient, []).append(breach)
         # One notice per supervisor and batch: a cold night's hundred breaches are one message, not a hundred.
         # It commits with the breaches it reports, so it is sent once, as they are recorded once.
-        for recipient, breaches in breaches_of.items():
-            messages.append(_breach_notice(recipient, breaches, labels))
-        outbox_enqueue_many(messages=messages)
+        outbox_enqueue_many(
+            messages=[
+                _breach_notice(recipient, breaches, labels) for recipient, breaches in breaches_of.items()
+            ]
+        )
     return len(claimed)
+
+
+def _enqueue_breach_messages(clock_ids: list[int], *, at: datetime) -> None:
+    """One `clock.breached` message per clock (dedupe key `breach:<clock id>`: never twice), written by one
+    INSERT … SELECT: the database builds each payload {number, clock, round, due_at (ISO 8601, UTC)}, so
+    that ten thousand breaches cost no Python per row (the sweep's figure, issue 3)."""
+    outbox = connection.ops.quote_name(Outbox._meta.db_table)
+    clock = connection.ops.quote_name(Clock._meta.db_table)
+    request = connection.ops.quote_name(ServiceRequest._meta.db_table)
+    ids: list[Any]
+    if connection.vendor == "postgresql":
+        utc = "(c.due_at AT TIME ZONE 'UTC')"
+        due_at = (
+            f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN date_part('microseconds', {utc})::int "
+            f"%% 1000000 = 0 THEN '' ELSE to_char({utc}, '.US') END || '+00:00'"
+        )
+        payload = (
+            f"jsonb_build_object('number', r.number, 'clock', c.name, 'round', c.round, 'due_at', {due_at})"
+        )
+        chosen, ids = "c.id = ANY(%s)", [clock_ids]
+    else:  # SQLite keeps UTC as 'YYYY-MM-DD HH:MM:SS[.ffffff]'
+        due_at = "replace(c.due_at, ' ', 'T') || '+00:00'"
+        payload = f"json_object('number', r.number, 'clock', c.name, 'round', c.round, 'due_at', {due_at})"
+        chosen, ids = f"c.id IN ({', '.join(['%s'] * len(clock_ids))})", [*clock_ids]
+    params: list[Any] = [connection.ops.adapt_datetimefield_value(at)] * 2 + ids
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {outbox} (topic, key, payload, dedupe_key, created_at, available_at, attempts, last_error) "
+            f"SELECT 'clock.breached', r.number, {payload}, 'breach:' || c.id, %s, %s, 0, '' "
+            f"FROM {clock} c JOIN {request} r ON r.id = c.service_request_id WHERE {chosen} "
+            "ON CONFLICT (dedupe_key) DO NOTHING",
+            params,
+        )
 
 
 def _breach_notice(recipient: int, breaches: list[_Breach], labels: dict[str, str]) -> dict[str, Any]:

@@ -72,6 +72,33 @@ def test_warning_and_breach_are_recorded_once_however_often_the_worker_runs(org:
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("microseconds", [0, 123456])
+def test_the_breach_message_carries_the_clock_and_its_due_time_in_iso_8601(
+    org: Org, microseconds: int
+) -> None:
+    # given: a request whose contact clock falls due (with or without a fraction of a second)
+    with time_machine.travel(T0 + timedelta(microseconds=microseconds), tick=False):
+        service_request = registered_request(org)
+    contact = service_request.clocks.get(name=ClockName.CONTACT)
+
+    # when: the sweep runs after the due time, twice
+    assert clocks_sweep(now=contact.due_at + timedelta(minutes=1)) >= 1
+    assert clocks_sweep(now=contact.due_at + timedelta(minutes=2)) == 0
+
+    # then: one message, whose payload the database built as Python would have
+    message = Outbox.objects.get(topic="clock.breached", dedupe_key=f"breach:{contact.pk}")
+    assert message.key == service_request.number
+    assert message.payload == {
+        "number": service_request.number,
+        "clock": "contact",
+        "round": 1,
+        "due_at": contact.due_at.astimezone(ZoneInfo("UTC")).isoformat(),
+    }
+    assert datetime.fromisoformat(message.payload["due_at"]) == contact.due_at
+    assert message.delivered_at is None and message.attempts == 0 and message.available_at is not None
+
+
+@pytest.mark.django_db
 def test_a_met_clock_is_never_breached(org: Org) -> None:
     # given: an emergency whose crew arrived after 40 minutes
     with time_machine.travel(T0, tick=False) as traveller:
