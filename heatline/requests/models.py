@@ -164,7 +164,8 @@ class ServiceRequest(models.Model):
     """One request of a resident (诉求). Its status changes only through `request_transition`."""
 
     number = models.CharField(_("工单号"), max_length=20, unique=True)
-    source = models.CharField(_("来源"), max_length=16, choices=Source.choices, db_index=True)
+    # Few distinct values: filtered with dates or the external id, whose indexes serve (no index of its own).
+    source = models.CharField(_("来源"), max_length=16, choices=Source.choices)
     external_id = models.CharField(_("外部工单号"), max_length=64, null=True, blank=True)
     nature = models.CharField(_("性质"), max_length=12, choices=Nature.choices, default=Nature.HELP)
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.ROUTINE)
@@ -175,10 +176,11 @@ class ServiceRequest(models.Model):
     round = models.PositiveSmallIntegerField(_("办理轮次"), default=1)
 
     caller_name = models.CharField(_("来电人"), max_length=50, blank=True)
-    phone = models.CharField(_("联系电话"), max_length=20, db_index=True)
+    phone = models.CharField(_("联系电话"), max_length=20)  # indexed in Meta (exact match only)
     address = models.CharField(_("地址"), max_length=200, blank=True)
     household = models.ForeignKey(
         Household,
+        db_index=False,  # request_household_idx leads with it
         verbose_name=_("热用户"),
         null=True,
         blank=True,
@@ -195,6 +197,7 @@ class ServiceRequest(models.Model):
     )
     district = models.ForeignKey(
         District,
+        db_index=False,  # request_district_due_idx leads with it
         verbose_name=_("片区"),
         null=True,
         blank=True,
@@ -209,6 +212,7 @@ class ServiceRequest(models.Model):
     team = models.ForeignKey(Team, verbose_name=_("班组"), null=True, blank=True, on_delete=models.PROTECT)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        db_index=False,  # request_assignee_due_idx leads with it
         verbose_name=_("承办人"),
         null=True,
         blank=True,
@@ -265,6 +269,7 @@ class ServiceRequest(models.Model):
             models.Index(fields=["assignee", "next_due_at"], name="request_assignee_due_idx"),
             models.Index(fields=["district", "status", "next_due_at"], name="request_district_due_idx"),
             models.Index(fields=["household", "received_at"], name="request_household_idx"),
+            models.Index(fields=["phone"], name="request_phone_idx"),
             # The overdue list and the company-wide queue: only open requests, by nearest due time.
             models.Index(
                 fields=["next_due_at", "id"],
