@@ -1,8 +1,10 @@
 """Bench of the reports on PostgreSQL: a season of requests generated in bulk SQL, then
-(1) the dashboard's queries together (every figure, chart and section the page shows), p50/p95, and
+(0) the daily roll-up built for the whole season (`reports_rollup --all`), timed,
+(1) the dashboard's queries together (every figure, chart and section the page shows), p50/p95, reading
+    the roll-up for past days and the requests live for the bench's "today", and
 (2) an .xlsx export of 100,000 request rows.
 
-    .venv/bin/python bench/reports.py --requests 1000000 [--repeat 15] [--export-rows 100000] [--keep]
+    .venv/bin/python bench/reports.py --requests 1000000 [--repeat 20] [--export-rows 100000] [--reuse]
 
 Loopback only, database `hlbench_reports` (dropped and recreated unless --reuse). Prints progress and
 a JSON line of medians at the end.
@@ -157,11 +159,43 @@ def generate(total: int, households: int) -> None:
         "SELECT 1, received_at + interval '30 hours', 'phone', 'answered', is_solved, satisfaction, '', id "
         "FROM requests_servicerequest WHERE status = 'closed' AND NOT is_resolved_at_intake"
     )
-    log("ANALYZE")
-    sql("ANALYZE")
+    log("VACUUM ANALYZE")
+    sql("VACUUM ANALYZE")
 
 
-def measure(repeat: int, export_rows: int, only: set[str] | None = None) -> dict[str, object]:
+def build_rollup() -> dict[str, object]:
+    """The whole season's roll-up, as `heatline reports_rollup --all` builds it nightly."""
+    from heatline.reports.models import DailyFigure
+    from heatline.reports.rollup import period_refresh, rollup_refresh_chunked
+
+    first = SEASON_START
+    last = SEASON_START + dt.timedelta(days=SEASON_DAYS - 1)
+    started = time.perf_counter()
+
+    def progress(a: dt.date, b: dt.date, rows: int) -> None:
+        log(f"  roll-up {a} – {b}: {rows:,} rows · {time.perf_counter() - started:.1f} s")
+
+    rows = rollup_refresh_chunked(first, last, progress=progress)
+    days_seconds = time.perf_counter() - started
+    households = period_refresh(first, last)
+    seconds = time.perf_counter() - started
+    log(f"  households and buildings: {households:,} households · {seconds - days_seconds:.1f} s")
+    psql("VACUUM ANALYZE reports_dailyfigure, reports_periodhousehold, reports_periodbuilding", DB)
+    result = {
+        "days": SEASON_DAYS,
+        "rows": rows,
+        "seconds": round(seconds, 1),
+        "days_seconds": round(days_seconds, 1),
+        "households": households,
+        "table_rows": DailyFigure.objects.count(),
+    }
+    log(f"roll-up: {result}")
+    return result
+
+
+def measure(
+    repeat: int, export_rows: int, only: set[str] | None = None, rollup: bool = True
+) -> dict[str, object]:
     os.environ["DATABASE_URL"] = PG + DB
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "heatline.settings")
     import django
@@ -175,6 +209,9 @@ def measure(repeat: int, export_rows: int, only: set[str] | None = None) -> dict
     from heatline.reports.exports import REQUEST_HEADERS, request_rows
     from heatline.reports.xlsx_stream import write_xlsx_stream
 
+    results: dict[str, object] = {}
+    if rollup:
+        results["rollup"] = build_rollup()
     manager, _ = Staff.objects.get_or_create(
         username="bench_manager", defaults={"role": Role.MANAGER, "is_active": True}
     )
@@ -192,7 +229,6 @@ def measure(repeat: int, export_rows: int, only: set[str] | None = None) -> dict
         ),
         "last_7_days": (manager, {"from": (end - dt.timedelta(days=6)).isoformat(), "to": end.isoformat()}),
     }
-    results: dict[str, object] = {}
     for name, (viewer, params) in scenarios.items():
         if only and name not in only:
             continue
@@ -206,6 +242,11 @@ def measure(repeat: int, export_rows: int, only: set[str] | None = None) -> dict
                 s.dashboard(flt=flt, viewer=viewer, now=now, use_cache=False)
                 timings.append((time.perf_counter() - started) * 1000)
             queries = len(captured)
+        slowest = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:4]
+        log(
+            f"  {name} slowest queries (last run): "
+            + " | ".join(f"{q['time']}s {q['sql'][:90]}" for q in slowest)
+        )
         s.dashboard(flt=flt, viewer=viewer, now=now)  # fills the one-minute cache
         warm: list[float] = []
         for _ in range(repeat):
@@ -233,7 +274,11 @@ def measure(repeat: int, export_rows: int, only: set[str] | None = None) -> dict
         )
         seconds = time.perf_counter() - started
         size = path.stat().st_size
-    results["export"] = {"rows": rows, "seconds": round(seconds, 1), "bytes": size}
+    results["export"] = {
+        "rows": rows,
+        "seconds": round(seconds, 1),
+        "bytes": size,
+    }
     log(f"export: {results['export']}")
     return results
 
@@ -242,9 +287,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=1_000_000)
     parser.add_argument("--households", type=int, default=300_000)
-    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--export-rows", type=int, default=100_000)
     parser.add_argument("--reuse", action="store_true", help="keep the generated database of an earlier run")
+    parser.add_argument("--no-rollup", action="store_true", help="measure without (re)building the roll-up")
     parser.add_argument("--scenarios", default="", help="comma-separated subset of the dashboard scenarios")
     args = parser.parse_args()
     started = time.monotonic()
@@ -254,11 +300,15 @@ def main() -> None:
         heatline(url, "migrate", "-v0")
         generate(args.requests, args.households)
         log(f"generated in {time.monotonic() - started:.0f} s")
+    else:
+        log("migrate (reused database)")
+        heatline(PG + DB, "migrate", "-v0")
     only = {name for name in args.scenarios.split(",") if name} or None
-    results = measure(args.repeat, args.export_rows, only)
+    results = measure(args.repeat, args.export_rows, only, rollup=not args.no_rollup)
     total = int(psql("SELECT count(*) FROM requests_servicerequest", DB))
     clocks = int(psql("SELECT count(*) FROM requests_clock", DB))
-    print(json.dumps({"requests": total, "clocks": clocks, **results}, ensure_ascii=False))
+    load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
+    print(json.dumps({"requests": total, "clocks": clocks, "load": load, **results}, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -93,3 +93,54 @@ class RollupDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} @ {self.refreshed_at}"
+
+
+class PeriodSpan(models.Model):
+    """The one span of days (a season to date) `PeriodHousehold` and `PeriodBuilding` count."""
+
+    first_day = models.DateField(_("开始日期"))
+    last_day = models.DateField(_("结束日期"))
+    multi_district_households = models.IntegerField(default=0)
+    refreshed_at = models.DateTimeField(_("汇总时间"))
+
+    class Meta:
+        verbose_name = _("期间汇总范围")
+        verbose_name_plural = _("期间汇总范围")
+
+    def __str__(self) -> str:
+        return f"{self.first_day} – {self.last_day}"
+
+
+class PeriodHousehold(models.Model):
+    """Requests per household over the span (top households, repeat requests)."""
+
+    household_id = models.IntegerField(_("热用户"), primary_key=True)
+    district_id = models.IntegerField(_("片区"), null=True)
+    total = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("期间热用户汇总")
+        verbose_name_plural = _("期间热用户汇总")
+        indexes = [
+            models.Index(fields=["-total", "household_id"], name="reports_household_top_idx"),
+            models.Index(fields=["district_id", "-total"], name="reports_household_district_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id}: {self.total}"
+
+
+class PeriodBuilding(models.Model):
+    """Requests and complaints per building and district over the span (heat grid, top buildings)."""
+
+    building_id = models.IntegerField(_("楼栋"))
+    district_id = models.IntegerField(_("片区"), null=True)
+    total = models.IntegerField(default=0)
+    complaints = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("期间楼栋汇总")
+        verbose_name_plural = _("期间楼栋汇总")
+
+    def __str__(self) -> str:
+        return f"{self.building_id}: {self.total}"

@@ -12,12 +12,21 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, cast
 
-from django.db import transaction
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db import connection, transaction
+from django.db.models import Count, F, Min, Q, Sum
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from heatline.reports.models import CLOCK_PARTS, ROLLUP_CLOCKS, Cut, DailyFigure, RollupDay
+from heatline.reports.models import (
+    CLOCK_PARTS,
+    ROLLUP_CLOCKS,
+    Cut,
+    DailyFigure,
+    PeriodBuilding,
+    PeriodHousehold,
+    PeriodSpan,
+    RollupDay,
+)
 from heatline.requests.models import (
     OPEN_STATUSES,
     Callback,
@@ -46,6 +55,10 @@ REQUEST_FIELDS = (
 CALLBACK_FIELDS = ("callbacks_made", "callbacks_satisfied", "callbacks_basic")
 CLOCK_FIELDS = ("responded", *(f"{name}_{part}" for name in ROLLUP_CLOCKS for part in CLOCK_PARTS))
 FIGURE_FIELDS = REQUEST_FIELDS + CALLBACK_FIELDS + CLOCK_FIELDS
+
+RECENT_DAYS = 14  # the worker refreshes these days every RECENT_EVERY; older ones nightly
+RECENT_EVERY = dt.timedelta(minutes=5)
+_LOCK_KEY = 0x48_4C_52_55  # pg advisory lock: one refresh at a time across workers
 
 # Grouping keys, named as on ServiceRequest; "day" is the local day of received_at.
 FINEST = ("day", "district_id", "category_id", "source", "kind")
@@ -229,6 +242,9 @@ def rollup_refresh(day_from: dt.date, day_to: dt.date, *, now: dt.datetime | Non
         return 0
     span = Q(received_at__gte=day_start(day_from), received_at__lt=day_start(day_to + dt.timedelta(days=1)))
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
         finest = aggregate(requests_q=span, scope=_no_scope, keys=FINEST, now=now)
         cuts: dict[tuple[Any, ...], Figures] = {}
         for (day, district_id, category_id, source, kind), figures in finest.items():
@@ -286,6 +302,12 @@ def rollup_refresh_chunked(
     return written
 
 
+def stale_days(first: dt.date, last: dt.date, *, before: dt.datetime) -> bool:
+    """Whether a day of [first, last] was never rolled up or was rolled up before `before`."""
+    fresh = RollupDay.objects.filter(day__gte=first, day__lte=last, refreshed_at__gte=before).count()
+    return fresh < (last - first).days + 1
+
+
 def covered_days(day_from: dt.date, day_to: dt.date, *, today: dt.date) -> set[dt.date]:
     """Days of [day_from, day_to] read from the roll-up: refreshed and before today."""
     last = min(day_to, today - dt.timedelta(days=1))
@@ -321,3 +343,68 @@ def data_as_of(day_from: dt.date, day_to: dt.date) -> dt.datetime | None:
         .first()
     )
     return oldest
+
+
+def _insert_select(table: str, columns: Sequence[str], queryset: Any, aliases: Sequence[str]) -> None:
+    """INSERT INTO table (columns) SELECT aliases FROM (the queryset's SQL): set-based, both databases."""
+    sql, params = queryset.query.sql_with_params()
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    selected = ", ".join(f"q.{connection.ops.quote_name(a)}" for a in aliases)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({quoted}) SELECT {selected} FROM ({sql}) q", params)
+
+
+def period_refresh(first_day: dt.date, last_day: dt.date, *, now: dt.datetime | None = None) -> int:
+    """Rebuild the per-household and per-building counts of [first_day, last_day] (a season to date;
+    clamped to yesterday), replacing the previous span. Returns the household rows written."""
+    now = now or timezone.now()
+    last_day = min(last_day, timezone.localdate(now) - dt.timedelta(days=1))
+    if last_day < first_day:
+        return 0
+    span = Q(
+        received_at__gte=day_start(first_day), received_at__lt=day_start(last_day + dt.timedelta(days=1))
+    )
+    requests = ServiceRequest.objects.filter(span)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY + 1])
+        PeriodHousehold.objects.all().delete()
+        PeriodBuilding.objects.all().delete()
+        PeriodSpan.objects.all().delete()
+        households = (
+            requests.filter(household__isnull=False)
+            .values("household_id")
+            .annotate(p_district=Min("district_id"), p_total=Count("id"))
+            .order_by()
+        )
+        _insert_select(
+            PeriodHousehold._meta.db_table,
+            ("household_id", "district_id", "total"),
+            households,
+            ("household_id", "p_district", "p_total"),
+        )
+        buildings = (
+            requests.filter(building__isnull=False)
+            .values("building_id", "district_id")
+            .annotate(p_total=Count("id"), p_complaints=Count("id", filter=Q(nature=Nature.COMPLAINT)))
+            .order_by()
+        )
+        _insert_select(
+            PeriodBuilding._meta.db_table,
+            ("building_id", "district_id", "total", "complaints"),
+            buildings,
+            ("building_id", "district_id", "p_total", "p_complaints"),
+        )
+        multi = (
+            requests.filter(household__isnull=False)
+            .values("household_id")
+            .annotate(n=Count(Coalesce("district_id", 0), distinct=True))
+            .filter(n__gt=1)
+            .order_by()
+            .count()
+        )
+        PeriodSpan.objects.create(
+            first_day=first_day, last_day=last_day, multi_district_households=multi, refreshed_at=now
+        )
+        return PeriodHousehold.objects.count()

@@ -19,9 +19,16 @@ from django.utils.translation import gettext as _
 from heatline.core.errors import InvalidInput, NotVisible
 from heatline.core.rules import rules_all
 from heatline.core.seasons import season_bounds, season_current
-from heatline.registry.models import Community, District, Staff
+from heatline.registry.models import Building, Community, District, Household, Staff
 from heatline.registry.scoping import may_see_district, scope_by_district, visible_district_ids
-from heatline.reports.models import ROLLUP_CLOCKS, Cut, DailyFigure
+from heatline.reports.models import (
+    ROLLUP_CLOCKS,
+    Cut,
+    DailyFigure,
+    PeriodBuilding,
+    PeriodHousehold,
+    PeriodSpan,
+)
 from heatline.reports.rollup import (
     FIGURE_FIELDS,
     Figures,
@@ -658,17 +665,93 @@ class CommunityRow(TypedDict):
     buildings: list[BuildingCell]
 
 
-def _building_rows(*, flt: ReportFilter, viewer: Staff) -> list[dict[str, Any]]:
+def _period_plan(
+    flt: ReportFilter, now: dt.datetime | None = None
+) -> tuple[PeriodSpan, ReportFilter | None] | None:
+    """The per-household/per-building span when it answers the filter: same first day, no filter the
+    span is not split by; and the filter of the days after the span (read live), if any."""
+    if flt.team_id or flt.category_id or flt.source or flt.kind:
+        return None
+    span = PeriodSpan.objects.first()
+    today = timezone.localdate(now or timezone.now())
+    if (
+        span is None
+        or span.first_day != flt.date_from
+        or flt.date_to < span.last_day
+        or span.last_day >= today
+    ):
+        return None
+    if flt.date_to == span.last_day:
+        return span, None
+    return span, replace(flt, date_from=span.last_day + dt.timedelta(days=1))
+
+
+def _district_scoped(rows: QuerySet[Any], flt: ReportFilter, viewer: Staff) -> QuerySet[Any]:
+    """Roll-up rows (with a district_id column) limited like the requests they count."""
+    if flt.branch_id:
+        rows = rows.filter(district_id__in=District.objects.filter(branch_id=flt.branch_id).values("id"))
+    if flt.district_id:
+        rows = rows.filter(district_id=flt.district_id)
+    ids = visible_district_ids(viewer)
+    if ids is not None:
+        rows = rows.filter(district_id__in=ids)
+    return rows
+
+
+def _live_building_rows(flt: ReportFilter, viewer: Staff) -> list[dict[str, Any]]:
     return list(
         cast(
             "Iterable[dict[str, Any]]",
             requests_for_report(flt=flt, viewer=viewer)
             .filter(building__isnull=False)
-            .values("building_id", "building__number", "building__community_id")
+            .values("building_id")
             .annotate(total=Count("id"), complaints=Count("id", filter=Q(nature=Nature.COMPLAINT)))
             .order_by(),
         )
     )
+
+
+def _building_rows(
+    *, flt: ReportFilter, viewer: Staff, now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """Requests and complaints per building: the span's counts plus the days after it, else live."""
+    plan = _period_plan(flt, now)
+    sums: dict[int, list[int]] = {}
+    if plan is None:
+        parts = _live_building_rows(flt, viewer)
+    else:
+        _span, live = plan
+        parts = list(
+            cast(
+                "Iterable[dict[str, Any]]",
+                _district_scoped(PeriodBuilding.objects.all(), flt, viewer).values(
+                    "building_id", "total", "complaints"
+                ),
+            )
+        )
+        if live is not None:
+            parts += _live_building_rows(live, viewer)
+    for row in parts:
+        figure = sums.setdefault(row["building_id"], [0, 0])
+        figure[0] += row["total"]
+        figure[1] += row["complaints"]
+    buildings = {
+        pk: (number, community_id)
+        for pk, number, community_id in Building.objects.filter(pk__in=list(sums)).values_list(
+            "pk", "number", "community_id"
+        )
+    }
+    return [
+        {
+            "building_id": pk,
+            "building__number": buildings[pk][0],
+            "building__community_id": buildings[pk][1],
+            "total": total,
+            "complaints": complaints,
+        }
+        for pk, (total, complaints) in sums.items()
+        if total
+    ]
 
 
 def community_grid(
@@ -728,15 +811,58 @@ class TopRow(TypedDict):
     total: int
 
 
-def top_households(*, flt: ReportFilter, viewer: Staff, limit: int = TOP_N) -> list[TopRow]:
-    rows = (
-        requests_for_report(flt=flt, viewer=viewer)
-        .filter(household__isnull=False)
-        .values("household_id", "household__address")
-        .annotate(total=Count("id"))
-        .order_by("-total", "household_id")[:limit]
+def _live_household_counts(flt: ReportFilter, viewer: Staff) -> dict[int, int]:
+    return dict(
+        cast(
+            "Iterable[tuple[int, int]]",
+            requests_for_report(flt=flt, viewer=viewer)
+            .filter(household__isnull=False)
+            .values("household_id")
+            .annotate(n=Count("id"))
+            .values_list("household_id", "n")
+            .order_by(),
+        )
     )
-    return [{"id": r["household_id"], "label": r["household__address"], "total": r["total"]} for r in rows]
+
+
+def _household_plan(
+    flt: ReportFilter, viewer: Staff, now: dt.datetime | None
+) -> tuple[QuerySet[PeriodHousehold], dict[int, int]] | None:
+    """The span's household counts (scoped) and the live counts after it, when the span answers the
+    filter exactly (every household's requests in one district over the span)."""
+    plan = _period_plan(flt, now)
+    if plan is None or plan[0].multi_district_households:
+        return None
+    _span, live = plan
+    rolled = _district_scoped(PeriodHousehold.objects.all(), flt, viewer)
+    return rolled, (_live_household_counts(live, viewer) if live is not None else {})
+
+
+def top_households(
+    *, flt: ReportFilter, viewer: Staff, limit: int = TOP_N, now: dt.datetime | None = None
+) -> list[TopRow]:
+    plan = _household_plan(flt, viewer, now)
+    if plan is None:
+        top = [
+            (r["household_id"], r["total"])
+            for r in requests_for_report(flt=flt, viewer=viewer)
+            .filter(household__isnull=False)
+            .values("household_id")
+            .annotate(total=Count("id"))
+            .order_by("-total", "household_id")[:limit]
+        ]
+    else:
+        # The top of the span plus every household with requests after it: a household in neither
+        # has its span count only, below `limit` others that can only have grown.
+        rolled, live = plan
+        totals = dict(rolled.order_by("-total", "household_id").values_list("household_id", "total")[:limit])
+        if live:
+            totals.update(rolled.filter(household_id__in=list(live)).values_list("household_id", "total"))
+            for pk, n in live.items():
+                totals[pk] = totals.get(pk, 0) + n
+        top = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    addresses = dict(Household.objects.filter(pk__in=[pk for pk, _n in top]).values_list("pk", "address"))
+    return [{"id": pk, "label": addresses.get(pk, ""), "total": total} for pk, total in top]
 
 
 def top_buildings(
@@ -772,15 +898,33 @@ def repeat_figures(
     sums: Mapping[int | None, Figures] | None = None,
 ) -> RepeatFigures:
     """Repeat requests: same household within the period (a season by default)."""
-    requests = requests_for_report(flt=flt, viewer=viewer)
-    per_household = (
-        requests.filter(household__isnull=False)
-        .values("household_id")
-        .annotate(n=Count("id"))
-        .filter(n__gt=1)
-        .order_by()
-    )
-    repeated = per_household.aggregate(households=Count("household_id"), requests=Sum("n"))
+    plan = _household_plan(flt, viewer, now)
+    if plan is None:
+        per_household = (
+            requests_for_report(flt=flt, viewer=viewer)
+            .filter(household__isnull=False)
+            .values("household_id")
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)
+            .order_by()
+        )
+        repeated = per_household.aggregate(households=Count("household_id"), requests=Sum("n"))
+    else:
+        rolled, live = plan
+        repeated = rolled.filter(total__gt=1).aggregate(
+            households=Count("household_id"), requests=Sum("total")
+        )
+        repeated = {key: value or 0 for key, value in repeated.items()}
+        before = (
+            dict(rolled.filter(household_id__in=list(live)).values_list("household_id", "total"))
+            if live
+            else {}
+        )
+        for pk, n in live.items():
+            old = before.get(pk, 0)
+            new = old + n
+            repeated["households"] += int(new > 1) - int(old > 1)
+            repeated["requests"] += (new if new > 1 else 0) - (old if old > 1 else 0)
     if sums is None:
         sums = district_figures(flt=flt, viewer=viewer, now=now)
     linked = _total(sums)["linked_calls"]
@@ -955,7 +1099,7 @@ def dashboard(
     settings = rate_settings()
     sums = district_figures(flt=flt, viewer=viewer, now=now)
     day_rows = _day_category_rows(flt=flt, viewer=viewer, now=now)
-    building_rows = _building_rows(flt=flt, viewer=viewer)
+    building_rows = _building_rows(flt=flt, viewer=viewer, now=now)
     plan = plan_for(flt, now)
     result: Dashboard = {
         "summary": summary(flt=flt, viewer=viewer, now=now, settings=settings, sums=sums),
@@ -964,7 +1108,7 @@ def dashboard(
         "categories": category_breakdown(flt=flt, viewer=viewer, rows=day_rows),
         "districts": district_ranking(flt=flt, viewer=viewer, settings=settings, sums=sums),
         "grid": community_grid(flt=flt, viewer=viewer, rows=building_rows),
-        "households": top_households(flt=flt, viewer=viewer),
+        "households": top_households(flt=flt, viewer=viewer, now=now),
         "buildings": top_buildings(flt=flt, viewer=viewer, rows=building_rows),
         "repeats": repeat_figures(flt=flt, viewer=viewer, sums=sums),
         "sections": sections_for(flt=flt, viewer=viewer, now=now),
