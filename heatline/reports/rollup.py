@@ -9,7 +9,7 @@ live figures are one definition.
 """
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from typing import Any, cast
 
 from django.db import connection, transaction
@@ -308,15 +308,17 @@ def stale_days(first: dt.date, last: dt.date, *, before: dt.datetime) -> bool:
     return fresh < (last - first).days + 1
 
 
-def covered_days(day_from: dt.date, day_to: dt.date, *, today: dt.date) -> set[dt.date]:
-    """Days of [day_from, day_to] read from the roll-up: refreshed and before today."""
+def covered_days(day_from: dt.date, day_to: dt.date, *, today: dt.date) -> dict[dt.date, dt.datetime]:
+    """Days of [day_from, day_to] read from the roll-up (refreshed and before today), with when."""
     last = min(day_to, today - dt.timedelta(days=1))
     if last < day_from:
-        return set()
-    return set(RollupDay.objects.filter(day__gte=day_from, day__lte=last).values_list("day", flat=True))
+        return {}
+    return dict(RollupDay.objects.filter(day__gte=day_from, day__lte=last).values_list("day", "refreshed_at"))
 
 
-def live_ranges(day_from: dt.date, day_to: dt.date, covered: set[dt.date]) -> list[tuple[dt.date, dt.date]]:
+def live_ranges(
+    day_from: dt.date, day_to: dt.date, covered: Container[dt.date]
+) -> list[tuple[dt.date, dt.date]]:
     """The contiguous runs of days of the period that are not covered (read live)."""
     ranges: list[tuple[dt.date, dt.date]] = []
     start: dt.date | None = None
@@ -332,17 +334,6 @@ def live_ranges(day_from: dt.date, day_to: dt.date, covered: set[dt.date]) -> li
     if start is not None and previous is not None:
         ranges.append((start, previous))
     return ranges
-
-
-def data_as_of(day_from: dt.date, day_to: dt.date) -> dt.datetime | None:
-    """When the oldest roll-up row the period reads was computed (None: everything is live)."""
-    oldest = (
-        RollupDay.objects.filter(day__gte=day_from, day__lte=day_to)
-        .order_by("refreshed_at")
-        .values_list("refreshed_at", flat=True)
-        .first()
-    )
-    return oldest
 
 
 def _insert_select(table: str, columns: Sequence[str], queryset: Any, aliases: Sequence[str]) -> None:

@@ -35,7 +35,6 @@ from heatline.reports.rollup import (
     aggregate,
     breached,
     covered_days,
-    data_as_of,
     empty,
     live_ranges,
     met_in_time,
@@ -300,6 +299,7 @@ class Plan:
     cut: str | None
     rolled: tuple[dt.date, dt.date] | None
     live: tuple[tuple[dt.date, dt.date], ...]
+    as_of: dt.datetime | None = None  # when the oldest roll-up day read was computed
 
 
 def plan_for(flt: ReportFilter, now: dt.datetime | None = None) -> Plan:
@@ -316,6 +316,7 @@ def plan_for(flt: ReportFilter, now: dt.datetime | None = None) -> Plan:
         cut=cut,
         rolled=(min(covered), max(covered)),
         live=tuple(live_ranges(flt.date_from, flt.date_to, covered)),
+        as_of=min(covered.values()),
     )
 
 
@@ -372,12 +373,12 @@ def _add(target: Figures, figures: Mapping[str, int | None]) -> None:
 
 
 def district_figures(
-    *, flt: ReportFilter, viewer: Staff, now: dt.datetime | None = None
+    *, flt: ReportFilter, viewer: Staff, now: dt.datetime | None = None, plan: Plan | None = None
 ) -> dict[int | None, Figures]:
     """Every count of the filter, per district: one grouped query on the roll-up plus the live days
     (requests, clocks and callbacks grouped by district)."""
     now = now or timezone.now()
-    plan = plan_for(flt, now)
+    plan = plan or plan_for(flt, now)
     sums: dict[int | None, Figures] = {}
     if plan.rolled is not None:
         rows = (
@@ -508,11 +509,11 @@ class DayCount(TypedDict):
 
 
 def _day_category_rows(
-    *, flt: ReportFilter, viewer: Staff, now: dt.datetime | None = None
+    *, flt: ReportFilter, viewer: Staff, now: dt.datetime | None = None, plan: Plan | None = None
 ) -> list[dict[str, Any]]:
     """Counts by local day and category; the daily curve and the category breakdown sum them."""
     now = now or timezone.now()
-    plan = plan_for(flt, now)
+    plan = plan or plan_for(flt, now)
     rows: list[dict[str, Any]] = []
     if plan.rolled is not None:
         rows.extend(
@@ -665,14 +666,21 @@ class CommunityRow(TypedDict):
     buildings: list[BuildingCell]
 
 
+@dataclass(frozen=True)
+class Span:
+    """The per-household/per-building span as loaded once for a dashboard (None: none built)."""
+
+    span: PeriodSpan | None
+
+
 def _period_plan(
-    flt: ReportFilter, now: dt.datetime | None = None
+    flt: ReportFilter, now: dt.datetime | None = None, loaded: Span | None = None
 ) -> tuple[PeriodSpan, ReportFilter | None] | None:
     """The per-household/per-building span when it answers the filter: same first day, no filter the
     span is not split by; and the filter of the days after the span (read live), if any."""
     if flt.team_id or flt.category_id or flt.source or flt.kind:
         return None
-    span = PeriodSpan.objects.first()
+    span = loaded.span if loaded is not None else PeriodSpan.objects.first()
     today = timezone.localdate(now or timezone.now())
     if (
         span is None
@@ -712,10 +720,10 @@ def _live_building_rows(flt: ReportFilter, viewer: Staff) -> list[dict[str, Any]
 
 
 def _building_rows(
-    *, flt: ReportFilter, viewer: Staff, now: dt.datetime | None = None
+    *, flt: ReportFilter, viewer: Staff, now: dt.datetime | None = None, loaded: Span | None = None
 ) -> list[dict[str, Any]]:
     """Requests and complaints per building: the span's counts plus the days after it, else live."""
-    plan = _period_plan(flt, now)
+    plan = _period_plan(flt, now, loaded)
     sums: dict[int, list[int]] = {}
     if plan is None:
         parts = _live_building_rows(flt, viewer)
@@ -825,12 +833,22 @@ def _live_household_counts(flt: ReportFilter, viewer: Staff) -> dict[int, int]:
     )
 
 
+HouseholdPlan = tuple[QuerySet[PeriodHousehold], dict[int, int]] | None
+
+
+@dataclass(frozen=True)
+class Households:
+    """`_household_plan` computed once for a dashboard."""
+
+    plan: HouseholdPlan
+
+
 def _household_plan(
-    flt: ReportFilter, viewer: Staff, now: dt.datetime | None
-) -> tuple[QuerySet[PeriodHousehold], dict[int, int]] | None:
+    flt: ReportFilter, viewer: Staff, now: dt.datetime | None, loaded: Span | None = None
+) -> HouseholdPlan:
     """The span's household counts (scoped) and the live counts after it, when the span answers the
     filter exactly (every household's requests in one district over the span)."""
-    plan = _period_plan(flt, now)
+    plan = _period_plan(flt, now, loaded)
     if plan is None or plan[0].multi_district_households:
         return None
     _span, live = plan
@@ -839,9 +857,14 @@ def _household_plan(
 
 
 def top_households(
-    *, flt: ReportFilter, viewer: Staff, limit: int = TOP_N, now: dt.datetime | None = None
+    *,
+    flt: ReportFilter,
+    viewer: Staff,
+    limit: int = TOP_N,
+    now: dt.datetime | None = None,
+    households: Households | None = None,
 ) -> list[TopRow]:
-    plan = _household_plan(flt, viewer, now)
+    plan = households.plan if households is not None else _household_plan(flt, viewer, now)
     if plan is None:
         top = [
             (r["household_id"], r["total"])
@@ -896,9 +919,10 @@ def repeat_figures(
     viewer: Staff,
     now: dt.datetime | None = None,
     sums: Mapping[int | None, Figures] | None = None,
+    households: Households | None = None,
 ) -> RepeatFigures:
     """Repeat requests: same household within the period (a season by default)."""
-    plan = _household_plan(flt, viewer, now)
+    plan = households.plan if households is not None else _household_plan(flt, viewer, now)
     if plan is None:
         per_household = (
             requests_for_report(flt=flt, viewer=viewer)
@@ -928,10 +952,10 @@ def repeat_figures(
     if sums is None:
         sums = district_figures(flt=flt, viewer=viewer, now=now)
     linked = _total(sums)["linked_calls"]
-    households = repeated["households"] or 0
+    repeat_households = repeated["households"] or 0
     return {
-        "households": households,
-        "repeat_requests": (repeated["requests"] or 0) - households,
+        "households": repeat_households,
+        "repeat_requests": (repeated["requests"] or 0) - repeat_households,
         "linked_calls": linked,
     }
 
@@ -1097,10 +1121,12 @@ def dashboard(
         if cached is not None:
             return cast(Dashboard, cached)
     settings = rate_settings()
-    sums = district_figures(flt=flt, viewer=viewer, now=now)
-    day_rows = _day_category_rows(flt=flt, viewer=viewer, now=now)
-    building_rows = _building_rows(flt=flt, viewer=viewer, now=now)
     plan = plan_for(flt, now)
+    loaded = Span(PeriodSpan.objects.first())
+    households = Households(_household_plan(flt, viewer, now, loaded))
+    sums = district_figures(flt=flt, viewer=viewer, now=now, plan=plan)
+    day_rows = _day_category_rows(flt=flt, viewer=viewer, now=now, plan=plan)
+    building_rows = _building_rows(flt=flt, viewer=viewer, now=now, loaded=loaded)
     result: Dashboard = {
         "summary": summary(flt=flt, viewer=viewer, now=now, settings=settings, sums=sums),
         "settings": settings,
@@ -1108,11 +1134,11 @@ def dashboard(
         "categories": category_breakdown(flt=flt, viewer=viewer, rows=day_rows),
         "districts": district_ranking(flt=flt, viewer=viewer, settings=settings, sums=sums),
         "grid": community_grid(flt=flt, viewer=viewer, rows=building_rows),
-        "households": top_households(flt=flt, viewer=viewer, now=now),
+        "households": top_households(flt=flt, viewer=viewer, now=now, households=households),
         "buildings": top_buildings(flt=flt, viewer=viewer, rows=building_rows),
-        "repeats": repeat_figures(flt=flt, viewer=viewer, sums=sums),
+        "repeats": repeat_figures(flt=flt, viewer=viewer, sums=sums, households=households),
         "sections": sections_for(flt=flt, viewer=viewer, now=now),
-        "as_of": data_as_of(*plan.rolled) if plan.rolled is not None else None,
+        "as_of": plan.as_of,
     }
     if use_cache:
         cache.set(key, result, DASHBOARD_CACHE_SECONDS)
