@@ -2,7 +2,11 @@
 concurrent API clients (target ≥ 200 requests/s, p95 ≤ 50 ms), and the as-you-type household search
 GET /api/v1/households?q= on 200,000 households (target < 100 ms).
 
-    .venv/bin/python bench/intake.py [--households 200000] [-n 2000] [-c 8] [--runs 3] [--reuse]
+    .venv/bin/python bench/intake.py [--households 200000] [-n 2000] [-c 8] [--runs 3] [--reuse] [--peer]
+
+With --peer, django-helpdesk (built by ../shared/bench/peer-django-helpdesk-setup.sh with PEER_PG=1, in
+PEER_DIR, default ~/peers/django-helpdesk) is measured in the same run, alternating with Heatline, and the
+ratio of the medians is printed.
 
 Loopback only; database `hlbench_requests` (recreated with `heatline demo --no-history` unless --reuse).
 Load comes from /work/shared/bench/http_load.py. Prints progress and one JSON line of medians.
@@ -10,17 +14,21 @@ Load comes from /work/shared/bench/http_load.py. Prints progress and one JSON li
 
 import argparse
 import json
+import os
+import signal
 import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._harness import PG, fresh_database, gunicorn, heatline, log, psql, token_for
+from bench._harness import PG, free_port, fresh_database, gunicorn, heatline, log, psql, token_for
 
 DB = "hlbench_requests"
 HTTP_LOAD = Path("/work/shared/bench/http_load.py")
@@ -55,6 +63,48 @@ def load(
     return figures
 
 
+PEER_DIR = Path(os.environ.get("PEER_DIR", Path.home() / "peers" / "django-helpdesk"))
+PEER_BODY = json.dumps(
+    {
+        "queue": 1,
+        "title": "暖气不热 {i}",
+        "description": "家里暖气不热,客厅只有16度",
+        "submitter_email": "r{i}@example.cn",
+        "priority": 3,
+    },
+    ensure_ascii=False,
+)
+
+
+def peer_server() -> tuple[subprocess.Popen[bytes], str]:
+    """django-helpdesk under gunicorn with 2 workers, as Heatline is run."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(PEER_DIR / ".venv" / "bin" / "gunicorn"), "peer.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning"],
+        cwd=PEER_DIR, env=dict(os.environ, PEER_PG="1"),
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/helpdesk/", timeout=2).read()
+            break
+        except urllib.error.HTTPError:
+            break
+        except Exception:
+            time.sleep(0.2)
+    return process, base
+
+
+def peer_load(base: str, n: int, c: int) -> dict[str, Any]:
+    token = (PEER_DIR / "token").read_text().strip()
+    command = [sys.executable, str(HTTP_LOAD), "--url", base + "/helpdesk/api/tickets/", "--method", "POST"]
+    command += ["--auth", f"token:{token}", "-n", str(n), "-c", str(c), "--body", PEER_BODY]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=True)
+    figures: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return figures
+
+
 def medians(runs: list[dict[str, Any]]) -> dict[str, float]:
     return {
         key: round(statistics.median(float(run[key]) for run in runs), 1)
@@ -72,6 +122,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--searches", type=int, default=200, help="search requests per query")
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--peer", action="store_true", help="measure django-helpdesk in the same run")
     options = parser.parse_args()
 
     url = prepare(options.households, reuse=options.reuse)
@@ -98,7 +149,7 @@ def main() -> None:
         api = base + "/api/v1"
         log("warm-up")
         load(api + "/requests", token=token, n=50, c=2, method="POST", body=body.replace("{run}", "W"))
-        runs = []
+        runs, peer_runs = [], []
         for run in range(options.runs):
             figures = load(
                 api + "/requests", token=token, n=options.n, c=options.c, method="POST",
@@ -107,7 +158,22 @@ def main() -> None:
             log(f"intake run {run + 1}: {figures}")
             assert figures["errors"] == 0, figures
             runs.append(figures)
+            if options.peer:  # alternating, so that both see the same machine
+                process, peer_base = peer_server()
+                try:
+                    peer_load(peer_base, 50, 2)
+                    figures = peer_load(peer_base, min(options.n, 1000), options.c)
+                finally:
+                    process.send_signal(signal.SIGTERM)
+                    process.wait(timeout=20)
+                log(f"peer run {run + 1}: {figures}")
+                peer_runs.append(figures)
         results["intake"] = {"clients": options.c, "requests": options.n, **medians(runs)}
+        if peer_runs:
+            results["peer_django_helpdesk"] = medians(peer_runs)
+            results["rate_ratio"] = round(
+                results["intake"]["rate"] / results["peer_django_helpdesk"]["rate"], 1
+            )
 
         queries = {
             "account_prefix": account[:6],
