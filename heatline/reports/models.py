@@ -112,18 +112,24 @@ class PeriodSpan(models.Model):
 
 
 class PeriodHousehold(models.Model):
-    """Requests per household over the span (top households, repeat requests)."""
+    """Requests per household over the span (top households, repeat requests); in the `source` and
+    `kind` cuts per household and source or kind."""
 
-    household_id = models.IntegerField(_("热用户"), primary_key=True)
+    cut = models.CharField(_("维度"), max_length=8, choices=Cut.choices, blank=True)
+    household_id = models.IntegerField(_("热用户"))
     district_id = models.IntegerField(_("片区"), null=True)
+    source = models.CharField(_("来源"), max_length=20, blank=True)
+    kind = models.CharField(_("类型"), max_length=12, blank=True)
     total = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = _("期间热用户汇总")
         verbose_name_plural = _("期间热用户汇总")
         indexes = [
-            models.Index(fields=["-total", "household_id"], name="reports_household_top_idx"),
-            models.Index(fields=["district_id", "-total"], name="reports_household_district_idx"),
+            models.Index(
+                fields=["cut", "source", "kind", "-total", "household_id"], name="reports_household_top_idx"
+            ),
+            models.Index(fields=["household_id"], name="reports_household_id_idx"),
         ]
 
     def __str__(self) -> str:
@@ -131,16 +137,21 @@ class PeriodHousehold(models.Model):
 
 
 class PeriodBuilding(models.Model):
-    """Requests and complaints per building and district over the span (heat grid, top buildings)."""
+    """Requests and complaints per building and district over the span (heat grid, top buildings);
+    in the `source` and `kind` cuts per source or kind too."""
 
+    cut = models.CharField(_("维度"), max_length=8, choices=Cut.choices, blank=True)
     building_id = models.IntegerField(_("楼栋"))
     district_id = models.IntegerField(_("片区"), null=True)
+    source = models.CharField(_("来源"), max_length=20, blank=True)
+    kind = models.CharField(_("类型"), max_length=12, blank=True)
     total = models.IntegerField(default=0)
     complaints = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = _("期间楼栋汇总")
         verbose_name_plural = _("期间楼栋汇总")
+        indexes = [models.Index(fields=["cut", "source", "kind"], name="reports_building_cut_idx")]
 
     def __str__(self) -> str:
         return f"{self.building_id}: {self.total}"

@@ -13,7 +13,7 @@ from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from typing import Any, cast
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Min, Q, Sum
+from django.db.models import CharField, Count, F, IntegerField, Min, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -104,11 +104,13 @@ def aggregate(
     keys: Sequence[str],
     now: dt.datetime,
     parts: Iterable[str] = ("requests", "clocks", "callbacks"),
+    few: bool = False,
 ) -> dict[tuple[Any, ...], Figures]:
     """Every figure of the requests matching `requests_q` (a Q on ServiceRequest written with the
     prefix "service_request__" applied by `q_for`), grouped by `keys`. One grouped query per part.
 
-    `scope(queryset, district_field)` applies the viewer's district scope."""
+    `scope(queryset, district_field)` applies the viewer's district scope; `few` says the span holds
+    few requests (a day or two), which counts callbacks per request instead of joining them all."""
     parts = set(parts)
     result: dict[tuple[Any, ...], Figures] = {}
 
@@ -178,7 +180,29 @@ def aggregate(
                 for part in CLOCK_PARTS:
                     figures[f"{row['name']}_{part}"] += row[f"c_{part}"]
 
-    if "callbacks" in parts:
+    if "callbacks" in parts and few:
+        # A short span (today): count each request's callbacks through the callback index rather
+        # than scanning every callback for a hash join.
+        annotations, names = _group_values("", keys)
+        answered = Callback.objects.filter(service_request=OuterRef("pk"), outcome=CallbackOutcome.ANSWERED)
+
+        def per_request(condition: Q) -> Any:
+            counted = answered.filter(condition).values("service_request").annotate(n=Count("id")).values("n")
+            return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+        rows = (
+            scope(ServiceRequest.objects.filter(requests_q, is_excluded=False), "district")
+            .annotate(
+                cb_made=per_request(Q()),
+                cb_satisfied=per_request(Q(satisfaction=Satisfaction.SATISFIED)),
+                cb_basic=per_request(Q(satisfaction=Satisfaction.BASIC)),
+                **annotations,
+            )
+            .values(*names)
+            .annotate(made=Sum("cb_made"), satisfied=Sum("cb_satisfied"), basic=Sum("cb_basic"))
+            .order_by()
+        )
+    elif "callbacks" in parts:
         annotations, names = _group_values("service_request__", keys)
         callbacks = scope(
             Callback.objects.filter(
@@ -196,11 +220,14 @@ def aggregate(
             )
             .order_by()
         )
+    if "callbacks" in parts:
         for row in cast("Iterable[dict[str, Any]]", rows):
+            if not row["made"]:
+                continue
             figures = row_for(row, names)
             figures["callbacks_made"] += row["made"]
-            figures["callbacks_satisfied"] += row["satisfied"]
-            figures["callbacks_basic"] += row["basic"]
+            figures["callbacks_satisfied"] += row["satisfied"] or 0
+            figures["callbacks_basic"] += row["basic"] or 0
     return result
 
 
@@ -363,30 +390,47 @@ def period_refresh(first_day: dt.date, last_day: dt.date, *, now: dt.datetime | 
         PeriodHousehold.objects.all().delete()
         PeriodBuilding.objects.all().delete()
         PeriodSpan.objects.all().delete()
-        households = (
-            requests.filter(household__isnull=False)
-            .values("household_id")
-            .annotate(p_district=Min("district_id"), p_total=Count("id"))
-            .order_by()
-        )
-        _insert_select(
-            PeriodHousehold._meta.db_table,
-            ("household_id", "district_id", "total"),
-            households,
-            ("household_id", "p_district", "p_total"),
-        )
-        buildings = (
-            requests.filter(building__isnull=False)
-            .values("building_id", "district_id")
-            .annotate(p_total=Count("id"), p_complaints=Count("id", filter=Q(nature=Nature.COMPLAINT)))
-            .order_by()
-        )
-        _insert_select(
-            PeriodBuilding._meta.db_table,
-            ("building_id", "district_id", "total", "complaints"),
-            buildings,
-            ("building_id", "district_id", "p_total", "p_complaints"),
-        )
+        for cut, extra in ((Cut.ALL, ()), (Cut.SOURCE, ("source",)), (Cut.KIND, ("kind",))):
+            blanks = {
+                f"p_{name}": Value("", output_field=CharField())
+                for name in ("source", "kind")
+                if name not in extra
+            }
+            dims = [name if name in extra else f"p_{name}" for name in ("source", "kind")]
+            households = (
+                requests.filter(household__isnull=False)
+                .values("household_id", *extra)
+                .annotate(
+                    p_cut=Value(cut, output_field=CharField()),
+                    **blanks,
+                    p_district=Min("district_id"),
+                    p_total=Count("id"),
+                )
+                .order_by()
+            )
+            _insert_select(
+                PeriodHousehold._meta.db_table,
+                ("cut", "household_id", "source", "kind", "district_id", "total"),
+                households,
+                ("p_cut", "household_id", *dims, "p_district", "p_total"),
+            )
+            buildings = (
+                requests.filter(building__isnull=False)
+                .values("building_id", "district_id", *extra)
+                .annotate(
+                    p_cut=Value(cut, output_field=CharField()),
+                    **blanks,
+                    p_total=Count("id"),
+                    p_complaints=Count("id", filter=Q(nature=Nature.COMPLAINT)),
+                )
+                .order_by()
+            )
+            _insert_select(
+                PeriodBuilding._meta.db_table,
+                ("cut", "building_id", "district_id", "source", "kind", "total", "complaints"),
+                buildings,
+                ("p_cut", "building_id", "district_id", *dims, "p_total", "p_complaints"),
+            )
         multi = (
             requests.filter(household__isnull=False)
             .values("household_id")
@@ -398,4 +442,4 @@ def period_refresh(first_day: dt.date, last_day: dt.date, *, now: dt.datetime | 
         PeriodSpan.objects.create(
             first_day=first_day, last_day=last_day, multi_district_households=multi, refreshed_at=now
         )
-        return PeriodHousehold.objects.count()
+        return PeriodHousehold.objects.filter(cut=Cut.ALL).count()

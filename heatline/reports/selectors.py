@@ -361,6 +361,7 @@ def _live(
             keys=keys,
             now=now,
             parts=parts,
+            few=(last - first).days < 2,
         )
         for key, figures in part.items():
             _add(result.setdefault(key, empty()), figures)
@@ -678,7 +679,7 @@ def _period_plan(
 ) -> tuple[PeriodSpan, ReportFilter | None] | None:
     """The per-household/per-building span when it answers the filter: same first day, no filter the
     span is not split by; and the filter of the days after the span (read live), if any."""
-    if flt.team_id or flt.category_id or flt.source or flt.kind:
+    if flt.team_id or flt.category_id or (flt.source and flt.kind):
         return None
     span = loaded.span if loaded is not None else PeriodSpan.objects.first()
     today = timezone.localdate(now or timezone.now())
@@ -695,7 +696,9 @@ def _period_plan(
 
 
 def _district_scoped(rows: QuerySet[Any], flt: ReportFilter, viewer: Staff) -> QuerySet[Any]:
-    """Roll-up rows (with a district_id column) limited like the requests they count."""
+    """Span rows (district_id, cut, source, kind columns) limited like the requests they count."""
+    cut = Cut.SOURCE if flt.source else Cut.KIND if flt.kind else Cut.ALL
+    rows = rows.filter(cut=cut, source=flt.source, kind=flt.kind)
     if flt.branch_id:
         rows = rows.filter(district_id__in=District.objects.filter(branch_id=flt.branch_id).values("id"))
     if flt.district_id:

@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 
 from heatline.registry.tests.factories import Org
@@ -210,3 +212,49 @@ def test_command_rolls_up_with_progress(org: Org) -> None:
     assert "2025-11-18 – 2025-11-21" in text
     assert "rolled up 4 days" in text
     assert RollupDay.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_dashboard_and_api_read_the_roll_up_and_say_as_of_when(org: Org) -> None:
+    # given: the hand-computed day rolled up, read the next day
+    build_day(org)
+    client = Client()
+    client.force_login(org.manager)
+    period = "from=2025-11-20&to=2025-11-21"
+    with time_machine.travel(NOW, tick=False):
+        live = client.get(f"/api/v1/reports/summary?{period}").json()
+        before = client.get(f"/reports/?{period}").content.decode()
+        rollup_refresh(dt.date(2025, 11, 20), dt.date(2025, 11, 21))
+
+        # when
+        cache.clear()
+        rolled = client.get(f"/api/v1/reports/summary?{period}").json()
+        page = client.get(f"/reports/?{period}").content.decode()
+
+    # then: the same figures as computed live (6 requests, response 3/5), and the page dates them
+    assert rolled == live
+    assert rolled["total"] == 6
+    assert (rolled["rates"]["response"]["numerator"], rolled["rates"]["response"]["denominator"]) == (3, 5)
+    assert "数据截至" not in before
+    assert "数据截至 2025-11-22 12:00" in page
+
+
+@pytest.mark.django_db
+def test_nightly_job_builds_the_season_and_its_household_counts_once_a_night(org: Org) -> None:
+    # given: a season that began on the first day of the data
+    from heatline.core.models import HeatingSeason
+    from heatline.reports.jobs import rollup_season
+    from heatline.reports.models import PeriodSpan
+
+    HeatingSeason.objects.filter(year=2025).delete()
+    HeatingSeason.objects.create(year=2025, first_heating_day=FIRST, last_day=dt.date(2026, 3, 31))
+    build_season(org)
+    with time_machine.travel(NOW, tick=False) as traveller:
+        # when / then: built once, not again the same night, again the next night
+        assert rollup_season(timezone.now()) > 0
+        span = PeriodSpan.objects.get()
+        assert (span.first_day, span.last_day) == (FIRST, TODAY - dt.timedelta(days=1))
+        assert rollup_season(timezone.now()) == 0
+        traveller.move_to(NOW + dt.timedelta(days=1))
+        assert rollup_season(timezone.now()) > 0
+        assert PeriodSpan.objects.get().last_day == TODAY
