@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,9 +13,17 @@ class RegistryConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from heatline.registry.models import ApiToken, Staff
+        from heatline.registry.models import ApiToken, District, Staff
+        from heatline.registry.selectors import districts_forget
         from heatline.registry.tokens import tokens_forget
 
-        for model in (ApiToken, Staff):
-            for signal in (post_save, post_delete):
-                signal.connect(tokens_forget, sender=model, dispatch_uid=f"tokens_forget_{model.__name__}")
+        receivers: list[tuple[Any, tuple[type[models.Model], ...]]] = [
+            (tokens_forget, (ApiToken, Staff)),
+            (districts_forget, (District, Staff)),
+        ]
+        for receiver, senders in receivers:
+            for sender in senders:
+                for signal in (post_save, post_delete):
+                    signal.connect(
+                        receiver, sender=sender, dispatch_uid=f"{receiver.__name__}_{sender.__name__}"
+                    )

@@ -1,8 +1,10 @@
 """Reads of the register, scoped by viewer."""
 
+import time
+
 from django.db.models import Q, QuerySet
 
-from heatline.registry.models import Household, Staff
+from heatline.registry.models import District, Household, Staff
 from heatline.registry.scoping import scope_by_district
 
 
@@ -34,3 +36,26 @@ def households_by_phone(*, phone: str, viewer: Staff) -> QuerySet[Household]:
     return scope_by_district(queryset, viewer, field="building__district").filter(
         Q(phone=phone) | Q(phone2=phone)
     )
+
+
+DISTRICT_CACHE_SECONDS = 30.0
+_districts: tuple[float, dict[int, District]] | None = None
+
+
+def districts_by_id() -> dict[int, District]:
+    """Every district with its responsible person, kept in the process for `DISTRICT_CACHE_SECONDS`
+    (every intake routes through one; a few dozen rows). A district or staff change saved in this process
+    is seen at once (`districts_forget`, connected in apps.py); other processes see it within the cache
+    time."""
+    global _districts
+    now = time.time()
+    if _districts is not None and now - _districts[0] < DISTRICT_CACHE_SECONDS:
+        return _districts[1]
+    rows = {district.pk: district for district in District.objects.select_related("responsible")}
+    _districts = (now, rows)
+    return rows
+
+
+def districts_forget(**_kwargs: object) -> None:
+    global _districts
+    _districts = None

@@ -13,6 +13,7 @@ from heatline.core.errors import ActionForbidden, InvalidInput, TransitionNotAll
 from heatline.core.rules import rule
 from heatline.outbox.services import notification_message, notify, outbox_enqueue, outbox_enqueue_many
 from heatline.registry.models import District, Household, Staff
+from heatline.registry.selectors import districts_by_id
 from heatline.requests import clocks
 from heatline.requests.models import (
     GOVERNMENT_SOURCES,
@@ -77,16 +78,9 @@ def request_number_next(day: date) -> str:
 
 def household_match(*, account_number: str | None, address: str) -> Household | None:
     """A household of the register when found; otherwise the free text is kept (never blocks registration)."""
-    queryset = Household.objects.select_related("building__district__responsible").only(
-        # what registration and its answer read; other fields load on access
-        "account_number",
-        "address",
-        "building__district__code",
-        "building__district__name",
-        "building__district__branch",
-        "building__district__responsible__username",
-        "building__district__responsible__name",
-        "building__district__responsible__is_active",
+    # what registration and its answer read (the district comes from `districts_by_id`); others load on access
+    queryset = Household.objects.select_related("building").only(
+        "account_number", "address", "building__district"
     )
     if account_number:
         household = queryset.filter(account_number=account_number.strip()).first()
@@ -184,9 +178,9 @@ def _register(*, intake: Intake, by: Staff, number: str) -> ServiceRequest:
     if category is None:
         category = suggestion.category
     kind = intake.kind or (category.kind if intake.category and category else suggestion.kind)
-    district: District | None = household.building.district if household else None
+    district: District | None = districts_by_id().get(household.building.district_id) if household else None
     if district is None and intake.district_id is not None:
-        district = District.objects.filter(pk=intake.district_id).select_related("responsible").first()
+        district = districts_by_id().get(intake.district_id)
         if district is None:
             raise InvalidInput(_("片区不存在"), field="district")
 

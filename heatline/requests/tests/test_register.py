@@ -13,6 +13,8 @@ import time_machine
 from heatline.core.models import RuleSetting
 from heatline.core.rules import rule, rules_snapshot
 from heatline.outbox.models import Outbox
+from heatline.registry.models import District
+from heatline.registry.selectors import DISTRICT_CACHE_SECONDS, districts_by_id
 from heatline.registry.tests.factories import Org
 from heatline.requests.models import (
     Action,
@@ -193,3 +195,29 @@ def test_a_category_changed_in_another_process_is_seen_when_the_cache_time_is_ov
         assert any(c.code == "low_temperature" for c in categories_active())
     with time_machine.travel(T0 + timedelta(seconds=CATEGORY_CACHE_SECONDS + 1), tick=False):
         assert not any(c.code == "low_temperature" for c in categories_active())
+
+
+@pytest.mark.django_db
+def test_a_new_district_responsible_gets_the_next_job_at_once(org: Org) -> None:
+    # given: the districts are cached in the process, with their responsible persons
+    first, _ = request_register(intake=_intake(org, phone="13800000007"), by=org.operator)
+    assert first.assignee == org.responsible
+
+    # when: the district's responsible person changes (saved here)
+    org.district.responsible = org.worker
+    org.district.save()
+    second, _ = request_register(intake=_intake(org, phone="13800000008"), by=org.operator)
+
+    # then: the next call goes to the new responsible person
+    assert second.assignee == org.worker
+    assert second.district_id == org.district.pk
+
+
+@pytest.mark.django_db
+def test_a_district_changed_in_another_process_is_seen_when_the_cache_time_is_over(org: Org) -> None:
+    with time_machine.travel(T0, tick=False):
+        assert districts_by_id()[org.district.pk].responsible_id == org.responsible.pk
+        District.objects.filter(pk=org.district.pk).update(responsible=org.worker)  # no signal here
+        assert districts_by_id()[org.district.pk].responsible_id == org.responsible.pk
+    with time_machine.travel(T0 + timedelta(seconds=DISTRICT_CACHE_SECONDS + 1), tick=False):
+        assert districts_by_id()[org.district.pk].responsible_id == org.worker.pk
