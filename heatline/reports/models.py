@@ -129,7 +129,7 @@ class PeriodHousehold(models.Model):
             models.Index(
                 fields=["cut", "source", "kind", "-total", "household_id"], name="reports_household_top_idx"
             ),
-            models.Index(fields=["household_id"], name="reports_household_id_idx"),
+            models.Index(fields=["household_id", "cut", "source", "kind"], name="reports_household_id_idx"),
         ]
 
     def __str__(self) -> str:
@@ -155,3 +155,21 @@ class PeriodBuilding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.building_id}: {self.total}"
+
+
+class PeriodRepeat(models.Model):
+    """Households with two or more requests over the span, and their requests, per district (and cut)."""
+
+    cut = models.CharField(_("维度"), max_length=8, choices=Cut.choices, blank=True)
+    district_id = models.IntegerField(_("片区"), null=True)
+    source = models.CharField(_("来源"), max_length=20, blank=True)
+    kind = models.CharField(_("类型"), max_length=12, blank=True)
+    households = models.IntegerField(default=0)
+    requests = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("期间重复诉求汇总")
+        verbose_name_plural = _("期间重复诉求汇总")
+
+    def __str__(self) -> str:
+        return f"{self.district_id}: {self.households}"

@@ -24,6 +24,7 @@ from heatline.reports.models import (
     DailyFigure,
     PeriodBuilding,
     PeriodHousehold,
+    PeriodRepeat,
     PeriodSpan,
     RollupDay,
 )
@@ -390,6 +391,7 @@ def period_refresh(first_day: dt.date, last_day: dt.date, *, now: dt.datetime | 
         PeriodHousehold.objects.all().delete()
         PeriodBuilding.objects.all().delete()
         PeriodSpan.objects.all().delete()
+        PeriodRepeat.objects.all().delete()
         for cut, extra in ((Cut.ALL, ()), (Cut.SOURCE, ("source",)), (Cut.KIND, ("kind",))):
             blanks = {
                 f"p_{name}": Value("", output_field=CharField())
@@ -431,6 +433,18 @@ def period_refresh(first_day: dt.date, last_day: dt.date, *, now: dt.datetime | 
                 buildings,
                 ("p_cut", "building_id", "district_id", *dims, "p_total", "p_complaints"),
             )
+        repeats = (
+            PeriodHousehold.objects.filter(total__gt=1)
+            .values("cut", "district_id", "source", "kind")
+            .annotate(p_households=Count("id"), p_requests=Sum("total"))
+            .order_by()
+        )
+        _insert_select(
+            PeriodRepeat._meta.db_table,
+            ("cut", "district_id", "source", "kind", "households", "requests"),
+            repeats,
+            ("cut", "district_id", "source", "kind", "p_households", "p_requests"),
+        )
         multi = (
             requests.filter(household__isnull=False)
             .values("household_id")

@@ -27,6 +27,7 @@ from heatline.reports.models import (
     DailyFigure,
     PeriodBuilding,
     PeriodHousehold,
+    PeriodRepeat,
     PeriodSpan,
 )
 from heatline.reports.rollup import (
@@ -836,7 +837,18 @@ def _live_household_counts(flt: ReportFilter, viewer: Staff) -> dict[int, int]:
     )
 
 
-HouseholdPlan = tuple[QuerySet[PeriodHousehold], dict[int, int]] | None
+@dataclass(frozen=True)
+class HouseholdSpan:
+    """The span's household counts (scoped), the live counts after it, and the span counts of the
+    households with live requests."""
+
+    rolled: QuerySet[PeriodHousehold]
+    repeats: QuerySet[PeriodRepeat]
+    live: dict[int, int]
+    before: dict[int, int]
+
+
+HouseholdPlan = HouseholdSpan | None
 
 
 @dataclass(frozen=True)
@@ -849,14 +861,22 @@ class Households:
 def _household_plan(
     flt: ReportFilter, viewer: Staff, now: dt.datetime | None, loaded: Span | None = None
 ) -> HouseholdPlan:
-    """The span's household counts (scoped) and the live counts after it, when the span answers the
-    filter exactly (every household's requests in one district over the span)."""
+    """The span answers the filter exactly when every household's requests lay in one district."""
     plan = _period_plan(flt, now, loaded)
     if plan is None or plan[0].multi_district_households:
         return None
-    _span, live = plan
+    _span, live_flt = plan
     rolled = _district_scoped(PeriodHousehold.objects.all(), flt, viewer)
-    return rolled, (_live_household_counts(live, viewer) if live is not None else {})
+    live = _live_household_counts(live_flt, viewer) if live_flt is not None else {}
+    before = (
+        dict(rolled.filter(household_id__in=list(live)).values_list("household_id", "total")) if live else {}
+    )
+    return HouseholdSpan(
+        rolled=rolled,
+        repeats=_district_scoped(PeriodRepeat.objects.all(), flt, viewer),
+        live=live,
+        before=before,
+    )
 
 
 def top_households(
@@ -880,12 +900,12 @@ def top_households(
     else:
         # The top of the span plus every household with requests after it: a household in neither
         # has its span count only, below `limit` others that can only have grown.
-        rolled, live = plan
-        totals = dict(rolled.order_by("-total", "household_id").values_list("household_id", "total")[:limit])
-        if live:
-            totals.update(rolled.filter(household_id__in=list(live)).values_list("household_id", "total"))
-            for pk, n in live.items():
-                totals[pk] = totals.get(pk, 0) + n
+        totals = dict(
+            plan.rolled.order_by("-total", "household_id").values_list("household_id", "total")[:limit]
+        )
+        totals.update(plan.before)
+        for pk, n in plan.live.items():
+            totals[pk] = totals.get(pk, 0) + n
         top = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:limit]
     addresses = dict(Household.objects.filter(pk__in=[pk for pk, _n in top]).values_list("pk", "address"))
     return [{"id": pk, "label": addresses.get(pk, ""), "total": total} for pk, total in top]
@@ -937,18 +957,14 @@ def repeat_figures(
         )
         repeated = per_household.aggregate(households=Count("household_id"), requests=Sum("n"))
     else:
-        rolled, live = plan
-        repeated = rolled.filter(total__gt=1).aggregate(
-            households=Count("household_id"), requests=Sum("total")
-        )
-        repeated = {key: value or 0 for key, value in repeated.items()}
-        before = (
-            dict(rolled.filter(household_id__in=list(live)).values_list("household_id", "total"))
-            if live
-            else {}
-        )
-        for pk, n in live.items():
-            old = before.get(pk, 0)
+        repeated = {
+            key: value or 0
+            for key, value in plan.repeats.aggregate(
+                households=Sum("households"), requests=Sum("requests")
+            ).items()
+        }
+        for pk, n in plan.live.items():
+            old = plan.before.get(pk, 0)
             new = old + n
             repeated["households"] += int(new > 1) - int(old > 1)
             repeated["requests"] += (new if new > 1 else 0) - (old if old > 1 else 0)
