@@ -12,6 +12,7 @@ class Cut(models.TextChoices):
     """Which dimension beyond day × district × category a row is split by ("" = none)."""
 
     ALL = "", _("全部")
+    DISTRICT = "district", _("片区")  # day × district only (no category): the headline sums
     SOURCE = "source", _("来源")
     KIND = "kind", _("类型")
 
@@ -142,6 +143,8 @@ class PeriodBuilding(models.Model):
 
     cut = models.CharField(_("维度"), max_length=8, choices=Cut.choices, blank=True)
     building_id = models.IntegerField(_("楼栋"))
+    community_id = models.IntegerField(_("小区"))
+    number = models.CharField(_("楼号"), max_length=20, blank=True)
     district_id = models.IntegerField(_("片区"), null=True)
     source = models.CharField(_("来源"), max_length=20, blank=True)
     kind = models.CharField(_("类型"), max_length=12, blank=True)

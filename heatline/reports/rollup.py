@@ -278,6 +278,7 @@ def rollup_refresh(day_from: dt.date, day_to: dt.date, *, now: dt.datetime | Non
         for (day, district_id, category_id, source, kind), figures in finest.items():
             for key in (
                 (Cut.ALL, day, district_id, category_id, "", ""),
+                (Cut.DISTRICT, day, district_id, None, "", ""),
                 (Cut.SOURCE, day, district_id, category_id, source, ""),
                 (Cut.KIND, day, district_id, category_id, "", kind),
             ):
@@ -418,7 +419,13 @@ def period_refresh(first_day: dt.date, last_day: dt.date, *, now: dt.datetime | 
             )
             buildings = (
                 requests.filter(building__isnull=False)
-                .values("building_id", "district_id", *extra)
+                .values(
+                    "building_id",
+                    "district_id",
+                    *extra,
+                    p_community=F("building__community_id"),
+                    p_number=F("building__number"),
+                )
                 .annotate(
                     p_cut=Value(cut, output_field=CharField()),
                     **blanks,
@@ -429,9 +436,28 @@ def period_refresh(first_day: dt.date, last_day: dt.date, *, now: dt.datetime | 
             )
             _insert_select(
                 PeriodBuilding._meta.db_table,
-                ("cut", "building_id", "district_id", "source", "kind", "total", "complaints"),
+                (
+                    "cut",
+                    "building_id",
+                    "community_id",
+                    "number",
+                    "district_id",
+                    "source",
+                    "kind",
+                    "total",
+                    "complaints",
+                ),
                 buildings,
-                ("p_cut", "building_id", "district_id", *dims, "p_total", "p_complaints"),
+                (
+                    "p_cut",
+                    "building_id",
+                    "p_community",
+                    "p_number",
+                    "district_id",
+                    *dims,
+                    "p_total",
+                    "p_complaints",
+                ),
             )
         repeats = (
             PeriodHousehold.objects.filter(total__gt=1)

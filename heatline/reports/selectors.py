@@ -321,10 +321,14 @@ def plan_for(flt: ReportFilter, now: dt.datetime | None = None) -> Plan:
     )
 
 
-def _rolled(flt: ReportFilter, viewer: Staff, plan: Plan) -> QuerySet[DailyFigure]:
-    """The roll-up rows of the filter's covered days, scoped like the requests they count."""
+def _rolled(
+    flt: ReportFilter, viewer: Staff, plan: Plan, *, by_district: bool = False
+) -> QuerySet[DailyFigure]:
+    """The roll-up rows of the filter's covered days, scoped like the requests they count.
+    `by_district`: only per-district sums are needed (the small day × district cut when it serves)."""
     assert plan.rolled is not None and plan.cut is not None
-    rows = DailyFigure.objects.filter(cut=plan.cut, day__gte=plan.rolled[0], day__lte=plan.rolled[1])
+    cut = Cut.DISTRICT if by_district and plan.cut == Cut.ALL and not flt.category_id else plan.cut
+    rows = DailyFigure.objects.filter(cut=cut, day__gte=plan.rolled[0], day__lte=plan.rolled[1])
     if flt.branch_id:
         rows = rows.filter(district_id__in=District.objects.filter(branch_id=flt.branch_id).values("id"))
     if flt.district_id:
@@ -384,7 +388,7 @@ def district_figures(
     sums: dict[int | None, Figures] = {}
     if plan.rolled is not None:
         rows = (
-            _rolled(flt, viewer, plan)
+            _rolled(flt, viewer, plan, by_district=True)
             .values("district_id")
             .annotate(**{f"s_{field}": Sum(field) for field in FIGURE_FIELDS})
             .order_by()
@@ -729,6 +733,7 @@ def _building_rows(
     """Requests and complaints per building: the span's counts plus the days after it, else live."""
     plan = _period_plan(flt, now, loaded)
     sums: dict[int, list[int]] = {}
+    buildings: dict[int, tuple[str, int]] = {}  # number, community (carried by the span's rows)
     if plan is None:
         parts = _live_building_rows(flt, viewer)
     else:
@@ -737,22 +742,25 @@ def _building_rows(
             cast(
                 "Iterable[dict[str, Any]]",
                 _district_scoped(PeriodBuilding.objects.all(), flt, viewer).values(
-                    "building_id", "total", "complaints"
+                    "building_id", "number", "community_id", "total", "complaints"
                 ),
             )
         )
+        buildings = {row["building_id"]: (row["number"], row["community_id"]) for row in parts}
         if live is not None:
             parts += _live_building_rows(live, viewer)
     for row in parts:
         figure = sums.setdefault(row["building_id"], [0, 0])
         figure[0] += row["total"]
         figure[1] += row["complaints"]
-    buildings = {
-        pk: (number, community_id)
-        for pk, number, community_id in Building.objects.filter(pk__in=list(sums)).values_list(
-            "pk", "number", "community_id"
+    missing = [pk for pk in sums if pk not in buildings]
+    if missing:
+        buildings.update(
+            (pk, (number, community_id))
+            for pk, number, community_id in Building.objects.filter(pk__in=missing).values_list(
+                "pk", "number", "community_id"
+            )
         )
-    }
     return [
         {
             "building_id": pk,

@@ -158,7 +158,7 @@ def test_refresh_is_idempotent(org: Org) -> None:
     assert days == {FIRST + dt.timedelta(days=n) for n in range(4)}
     assert TODAY not in days
     cuts = set(DailyFigure.objects.values_list("cut", flat=True))
-    assert cuts == {Cut.ALL, Cut.SOURCE, Cut.KIND}
+    assert cuts == {Cut.ALL, Cut.DISTRICT, Cut.SOURCE, Cut.KIND}
     assert sum(DailyFigure.objects.filter(cut=Cut.ALL).values_list("total", flat=True)) == 6 + 4 * 3
 
 
