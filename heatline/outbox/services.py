@@ -8,6 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from heatline.core.inserts import insert_rows
 from heatline.outbox.models import Notification, Outbox
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,9 @@ def outbox_enqueue_many(*, messages: list[dict[str, Any]], at: datetime | None =
         )
         for message in messages
     ]
+    if len(rows) <= 20 and all(row.dedupe_key is None for row in rows):  # nothing to skip: the lean INSERT
+        insert_rows(rows)
+        return len(rows)
     return len(Outbox.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500))
 
 

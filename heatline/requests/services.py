@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from heatline.core.errors import ActionForbidden, InvalidInput, TransitionNotAllowed
+from heatline.core.inserts import insert_rows
 from heatline.core.rules import rule
 from heatline.outbox.services import notification_message, notify, outbox_enqueue, outbox_enqueue_many
 from heatline.registry.models import District, Household, Staff
@@ -271,9 +272,9 @@ def _register(*, intake: Intake, by: Staff, number: str) -> ServiceRequest:
                     link=f"/requests/{service_request.number}/",
                 )
             )
-    service_request.save(force_insert=True)
-    Clock.objects.bulk_create(new_clocks)
-    RequestEvent.objects.bulk_create(events)
+    insert_rows([service_request])
+    insert_rows(new_clocks)
+    insert_rows(events)
     outbox_enqueue_many(messages=messages, at=now)
     if intake.resolved_at_intake.strip():
         closed = request_transition(

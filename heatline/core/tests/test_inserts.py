@@ -1,0 +1,78 @@
+"""`insert_rows`, the lean INSERT of the intake path: what it stores equals what the ORM stores."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from heatline.core.inserts import insert_rows
+from heatline.outbox.models import Outbox
+from heatline.registry.tests.factories import Org
+from heatline.requests.models import Clock, RequestEvent, ServiceRequest, Source, Status
+
+T0 = datetime(2026, 11, 20, 8, 0, 30, 123456, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.mark.django_db
+def test_rows_get_their_keys_and_are_stored_as_the_orm_stores_them(org: Org) -> None:
+    with time_machine.travel(T0, tick=False):
+        request = ServiceRequest(
+            number="RX2026112099999",
+            source=Source.HOTLINE,
+            phone="13800000001",
+            content="暖气不热",
+            household=org.household,
+            district=org.district,
+            assignee=org.responsible,
+            received_at=T0,
+            registered_at=T0,
+            status=Status.DISPATCHED,
+        )
+        insert_rows([request])
+        # the related object's key is taken as the ORM would, after the parent got its own
+        clocks = [
+            Clock(service_request=request, name=name, round=1, started_at=T0, due_at=T0, warn_at=T0)
+            for name in ("intake", "contact", "repair")
+        ]
+        insert_rows(clocks)
+        insert_rows(
+            [
+                RequestEvent(
+                    service_request=request,
+                    actor=org.operator,
+                    at=T0,
+                    action="register",
+                    extra={"a": [1, "二"]},
+                )
+            ]
+        )
+        insert_rows([Outbox(topic="t", key="k", payload={"x": "热"}, created_at=T0, available_at=T0)])
+        insert_rows([])  # nothing to do
+
+    assert request.pk is not None and not request._state.adding
+    stored = ServiceRequest.objects.get(pk=request.pk)
+    assert (stored.number, stored.household_id, stored.assignee_id, stored.status) == (
+        "RX2026112099999",
+        org.household.pk,
+        org.responsible.pk,
+        Status.DISPATCHED,
+    )
+    assert stored.received_at == T0  # microseconds and time zone kept
+    assert stored.updated_at == T0  # auto_now applied
+    assert stored.version == 1 and stored.repeat_count == 0  # defaults
+    assert [c.pk for c in clocks] == sorted(c.pk for c in clocks)  # keys in the order of the rows
+    assert sorted(Clock.objects.filter(service_request=request).values_list("pk", "name")) == sorted(
+        (c.pk, c.name) for c in clocks
+    )
+    assert RequestEvent.objects.get(service_request=request).extra == {"a": [1, "二"]}
+    assert Outbox.objects.get(topic="t").payload == {"x": "热"}
+
+
+@pytest.mark.django_db
+def test_a_row_whose_parent_is_unsaved_is_refused(org: Org) -> None:
+    unsaved = ServiceRequest(number="RX0", source=Source.HOTLINE, received_at=T0, registered_at=T0)
+    with pytest.raises(ValueError, match="unsaved related object"):
+        insert_rows(
+            [Clock(service_request=unsaved, name="intake", round=1, started_at=T0, due_at=T0, warn_at=T0)]
+        )
