@@ -34,7 +34,7 @@ from heatline.requests.models import (
 )
 from heatline.requests.permissions import may_act, may_approve_extension
 from heatline.requests.routing import assignment_for, categories_active, suggest
-from heatline.requests.transitions import Params, request_transition
+from heatline.requests.transitions import Params, moved_message, request_transition
 
 MAX_CONTENT = 4000
 MAX_NAME = 50
@@ -231,7 +231,7 @@ def _register(*, intake: Intake, by: Staff, number: str) -> ServiceRequest:
             },
         )
     ]
-    messages = [_moved(service_request, action=Action.REGISTER, old="", new=Status.REGISTERED)]
+    messages = [moved_message(service_request, action=Action.REGISTER, old="", new=Status.REGISTERED)]
     dispatch = (
         not intake.resolved_at_intake.strip()
         and intake.dispatch
@@ -261,7 +261,9 @@ def _register(*, intake: Intake, by: Staff, number: str) -> ServiceRequest:
             )
         )
         messages.append(
-            _moved(service_request, action=Action.DISPATCH, old=Status.REGISTERED, new=Status.DISPATCHED)
+            moved_message(
+                service_request, action=Action.DISPATCH, old=Status.REGISTERED, new=Status.DISPATCHED
+            )
         )
         if service_request.assignee_id and service_request.assignee_id != by.pk:
             messages.append(
@@ -287,25 +289,6 @@ def _register(*, intake: Intake, by: Staff, number: str) -> ServiceRequest:
         return closed
     _prefetched(service_request, "clocks", new_clocks)
     return service_request
-
-
-def _moved(service_request: ServiceRequest, *, action: Action, old: str, new: str) -> dict[str, Any]:
-    """The `request.moved` outbox message of one step (the shape `transitions._enqueue` writes)."""
-    return {
-        "topic": "request.moved",
-        "key": service_request.number,
-        "payload": {
-            "number": service_request.number,
-            "source": service_request.source,
-            "external_id": service_request.external_id,
-            "action": str(action),
-            "from": str(old),
-            "to": str(new),
-            "round": service_request.round,
-            "result": "",
-            "satisfaction": "",
-        },
-    }
 
 
 def _prefetched(instance: ServiceRequest, name: str, rows: list[Any]) -> None:

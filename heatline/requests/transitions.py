@@ -279,11 +279,12 @@ def _jsonable(extra: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _enqueue(service_request: ServiceRequest, *, action: Action, old: Status, new: Status, by: Staff) -> None:
-    outbox_enqueue(
-        topic="request.moved",
-        key=service_request.number,
-        payload={
+def moved_message(service_request: ServiceRequest, *, action: Action, old: str, new: str) -> dict[str, Any]:
+    """The `request.moved` outbox message of one step (the platforms' exchange and webhooks read it)."""
+    return {
+        "topic": "request.moved",
+        "key": service_request.number,
+        "payload": {
             "number": service_request.number,
             "source": service_request.source,
             "external_id": service_request.external_id,
@@ -294,7 +295,11 @@ def _enqueue(service_request: ServiceRequest, *, action: Action, old: Status, ne
             "result": service_request.result if action in (A.REPORT, A.COMPLETE) else "",
             "satisfaction": service_request.satisfaction if action == A.CALLBACK else "",
         },
-    )
+    }
+
+
+def _enqueue(service_request: ServiceRequest, *, action: Action, old: Status, new: Status, by: Staff) -> None:
+    outbox_enqueue(**moved_message(service_request, action=action, old=old, new=new))
     moved_to_someone = action in (A.DISPATCH, A.REASSIGN) or (action == A.CALLBACK and new == S.DISPATCHED)
     if moved_to_someone and service_request.assignee_id and service_request.assignee_id != by.pk:
         notify(
