@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, TypedDict, cast
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from heatline.core.errors import InvalidInput, NotVisible
 from heatline.core.rules import rules_all
 from heatline.core.seasons import season_bounds, season_current
-from heatline.registry.models import Building, Community, District, Household, Staff
+from heatline.registry.models import Community, District, Household, Staff
 from heatline.registry.scoping import may_see_district, scope_by_district, visible_district_ids
 from heatline.reports.models import (
     ROLLUP_CLOCKS,
@@ -720,8 +720,9 @@ def _live_building_rows(flt: ReportFilter, viewer: Staff) -> list[dict[str, Any]
             "Iterable[dict[str, Any]]",
             requests_for_report(flt=flt, viewer=viewer)
             .filter(building__isnull=False)
-            .values("building_id")
+            .values("building_id", b_number=F("building__number"), b_community=F("building__community_id"))
             .annotate(total=Count("id"), complaints=Count("id", filter=Q(nature=Nature.COMPLAINT)))
+            .values("building_id", "total", "complaints", number=F("b_number"), community_id=F("b_community"))
             .order_by(),
         )
     )
@@ -733,7 +734,7 @@ def _building_rows(
     """Requests and complaints per building: the span's counts plus the days after it, else live."""
     plan = _period_plan(flt, now, loaded)
     sums: dict[int, list[int]] = {}
-    buildings: dict[int, tuple[str, int]] = {}  # number, community (carried by the span's rows)
+    buildings: dict[int, tuple[str, int]] = {}  # number, community (carried by every row)
     if plan is None:
         parts = _live_building_rows(flt, viewer)
     else:
@@ -746,21 +747,13 @@ def _building_rows(
                 ),
             )
         )
-        buildings = {row["building_id"]: (row["number"], row["community_id"]) for row in parts}
         if live is not None:
             parts += _live_building_rows(live, viewer)
     for row in parts:
+        buildings[row["building_id"]] = (row["number"], row["community_id"])
         figure = sums.setdefault(row["building_id"], [0, 0])
         figure[0] += row["total"]
         figure[1] += row["complaints"]
-    missing = [pk for pk in sums if pk not in buildings]
-    if missing:
-        buildings.update(
-            (pk, (number, community_id))
-            for pk, number, community_id in Building.objects.filter(pk__in=missing).values_list(
-                "pk", "number", "community_id"
-            )
-        )
     return [
         {
             "building_id": pk,
