@@ -51,7 +51,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "heatline.core.middleware.DatabaseUnavailableMiddleware",
-    "heatline.core.middleware.RulesSnapshotMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

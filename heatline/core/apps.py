@@ -11,9 +11,7 @@ class CoreConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from heatline.core.models import RuleSetting
-        from heatline.core.rules import rules_snapshot_drop
+        from heatline.core.rules import rules_forget
 
-        post_save.connect(rules_snapshot_drop, sender=RuleSetting, dispatch_uid="rules_snapshot_drop_save")
-        post_delete.connect(
-            rules_snapshot_drop, sender=RuleSetting, dispatch_uid="rules_snapshot_drop_delete"
-        )
+        post_save.connect(rules_forget, sender=RuleSetting, dispatch_uid="rules_forget_save")
+        post_delete.connect(rules_forget, sender=RuleSetting, dispatch_uid="rules_forget_delete")

@@ -1,5 +1,4 @@
-"""Request-wide middleware: a database that is down answers 503 with a clear message, never a 500 with a
-stack trace; the rule book's numbers are read once per request."""
+"""A database that is down answers 503 with a clear message, never a 500 with a stack trace."""
 
 import logging
 from collections.abc import Callable
@@ -8,20 +7,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
-from heatline.core.rules import rules_snapshot
-
 log = logging.getLogger(__name__)
-
-
-class RulesSnapshotMiddleware:
-    """One read of the rules per request (`rules_snapshot`), however many limits the request computes."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        with rules_snapshot():
-            return self.get_response(request)
 
 
 class DatabaseUnavailableMiddleware:

@@ -1,9 +1,6 @@
 """The rule book's numbers in one configuration place (admin: 规则参数), with the rule book's values as defaults."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
+import time
 from decimal import Decimal
 from typing import Any, Final
 
@@ -54,44 +51,27 @@ DEFAULTS: Final[dict[str, tuple[Decimal, Promise]]] = {
 }
 
 
-@dataclass
-class _Snapshot:
-    values: dict[str, Decimal] | None = None
+RULES_CACHE_SECONDS = 30.0
+# (read at, every rule in force): every intake computes three limits, every sweep batch more. A rule saved
+# in this process drops the cache at once (`rules_forget`, connected in apps.py); other processes apply
+# it within RULES_CACHE_SECONDS.
+_cache: tuple[float, dict[str, Decimal]] | None = None
 
 
-_snapshot: ContextVar[_Snapshot | None] = ContextVar("heatline_rules_snapshot", default=None)
-
-
-@contextmanager
-def rules_snapshot() -> Iterator[None]:
-    """Within the block, the rules are read from the database once (on first use) and then from memory:
-    one query per web request or job run instead of one per rule (intake throughput, issue 3). A rule
-    saved inside the block is seen at once (the snapshot is dropped on save)."""
-    token = _snapshot.set(_Snapshot())
-    try:
-        yield
-    finally:
-        _snapshot.reset(token)
-
-
-def rules_snapshot_drop(**_kwargs: Any) -> None:
-    """Signal receiver (RuleSetting saved or deleted): the next `rule()` reads the database again."""
-    snapshot = _snapshot.get()
-    if snapshot is not None:
-        snapshot.values = None
+def rules_forget(**_kwargs: Any) -> None:
+    global _cache
+    _cache = None
 
 
 def rule(key: str) -> Decimal:
     """The value in force: the administrator's row if there is one, else the rule book's default."""
+    global _cache
     if key not in DEFAULTS:
         raise KeyError(key)
-    snapshot = _snapshot.get()
-    if snapshot is not None:
-        if snapshot.values is None:
-            snapshot.values = rules_all()
-        return snapshot.values[key]
-    row = RuleSetting.objects.filter(key=key).values_list("value", flat=True).first()
-    return row if row is not None else DEFAULTS[key][0]
+    now = time.time()
+    if _cache is None or now - _cache[0] >= RULES_CACHE_SECONDS:
+        _cache = (now, rules_all())
+    return _cache[1][key]
 
 
 def rule_int(key: str) -> int:

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 
 from heatline.core.models import RuleSetting
-from heatline.core.rules import rule, rules_snapshot
+from heatline.core.rules import RULES_CACHE_SECONDS, rule
 from heatline.outbox.models import Outbox
 from heatline.registry.models import District
 from heatline.registry.selectors import DISTRICT_CACHE_SECONDS, districts_by_id
@@ -124,8 +124,8 @@ def test_the_answer_to_an_intake_is_what_was_stored(org: Org) -> None:
 @pytest.mark.django_db
 def test_registration_runs_a_bounded_number_of_queries(org: Org, django_assert_max_num_queries: Any) -> None:
     request_register(intake=_intake(org, phone="13800000003"), by=org.operator)  # warm the category cache
-    with rules_snapshot(), django_assert_max_num_queries(10):
-        # external-id check, number, savepoint + release, household, rules, request, clocks, events, outbox
+    with django_assert_max_num_queries(9):
+        # external-id check, number, savepoint + release, household, request, clocks, events, outbox
         service_request, created = request_register(
             intake=_intake(org, source=Source.GOV_12345, external_id="GOV-1"), by=org.operator
         )
@@ -145,25 +145,31 @@ def test_numbers_count_up_within_a_day_and_start_again_the_next_day(org: Org) ->
 
 
 @pytest.mark.django_db
-def test_rules_snapshot_reads_once_and_sees_a_rule_saved_inside_it(
-    django_assert_num_queries: Any,
-) -> None:
-    with rules_snapshot():
-        with django_assert_num_queries(1):
-            assert rule("contact_minutes") == Decimal(30)
-            assert rule("repair_hours") == Decimal(48)
-            assert rule("warn_ratio") == Decimal("0.8")
+def test_rules_are_read_once_and_a_saved_rule_is_seen_at_once(django_assert_num_queries: Any) -> None:
+    with django_assert_num_queries(1):
+        assert rule("contact_minutes") == Decimal(30)
+        assert rule("repair_hours") == Decimal(48)
+        assert rule("warn_ratio") == Decimal("0.8")
+    RuleSetting.objects.create(key="contact_minutes", value=Decimal(20))
+    assert rule("contact_minutes") == Decimal(20)
+
+
+@pytest.mark.django_db
+def test_a_rule_changed_in_another_process_applies_when_the_cache_time_is_over() -> None:
+    with time_machine.travel(T0, tick=False):
+        assert rule("contact_minutes") == Decimal(30)
         RuleSetting.objects.create(key="contact_minutes", value=Decimal(20))
         assert rule("contact_minutes") == Decimal(20)
-    # outside a snapshot every read goes to the database
-    RuleSetting.objects.filter(key="contact_minutes").update(value=Decimal(25))
-    assert rule("contact_minutes") == Decimal(25)
+        RuleSetting.objects.filter(key="contact_minutes").update(value=Decimal(25))  # no signal here
+        assert rule("contact_minutes") == Decimal(20)
+    with time_machine.travel(T0 + timedelta(seconds=RULES_CACHE_SECONDS + 1), tick=False):
+        assert rule("contact_minutes") == Decimal(25)
 
 
 @pytest.mark.django_db
 def test_a_rule_changed_by_the_administrator_applies_to_the_next_intake(org: Org) -> None:
     RuleSetting.objects.create(key="contact_minutes", value=Decimal(15))
-    with time_machine.travel(T0, tick=False), rules_snapshot():
+    with time_machine.travel(T0, tick=False):
         service_request, _ = request_register(intake=_intake(org), by=org.operator)
     contact = Clock.objects.get(service_request=service_request, name="contact")
     assert contact.due_at - contact.started_at == timedelta(minutes=15)
