@@ -3,7 +3,8 @@ in bulk SQL, then
 (1) `watchlist_build` for the new season (fresh build and rebuild), median of --repeat runs,
 (2) the progress page (/proactive/) p50/p95 as the manager (company) and a district's staff (the counts are
     kept 30 s per scope, so this is the page as users get it), and the uncached grouped count on its own,
-(3) a ledger import of --import-rows rows (.csv): read + check, then commit in one transaction.
+(3) a ledger import of --import-rows rows (.csv, then the same rows as .xlsx): read + check, then commit in one
+    transaction.
 
     .venv/bin/python bench/watchlist.py --households 200000 --readings 600000 --requests 50000 [--repeat 3]
 
@@ -13,6 +14,7 @@ Loopback only (no server: the page is rendered through Django's test client in-p
 
 import argparse
 import datetime as dt
+import io
 import json
 import os
 import statistics
@@ -188,6 +190,25 @@ def measure(*, repeat: int, page_repeat: int, import_rows: int, households: int)
         results["import_again_added"] = again
         log(
             f"import {import_rows:,}: read {read_s:.1f} s, total {total_s:.1f} s, imported {imported:,}, again {again}"
+        )
+        Reading.objects.filter(season__year=2024).delete()
+
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet()
+        for line in lines:
+            sheet.append(line.split(","))
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        started = time.perf_counter()
+        report = ledger_read(content=buffer.getvalue(), file_name="bench.xlsx")
+        xlsx_read_s = time.perf_counter() - started
+        imported, _duplicate = ledger_commit(report=report, by=None)
+        results["import_xlsx_read_s"] = round(xlsx_read_s, 2)
+        results["import_xlsx_total_s"] = round(time.perf_counter() - started, 2)
+        log(
+            f"import {import_rows:,} (.xlsx): read {xlsx_read_s:.1f} s, total {results['import_xlsx_total_s']} s"
         )
         Reading.objects.filter(season__year=2024).delete()
     return results
