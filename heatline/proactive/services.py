@@ -353,7 +353,8 @@ def watchlist_build(
     drop = [
         e.pk for e in gone if e.manual == ManualDecision.NONE and e.visited_at is None and e.booked_at is None
     ]
-    keep = [e.pk for e in gone if e.pk not in set(drop)]
+    dropped = set(drop)
+    keep = [e.pk for e in gone if e.pk not in dropped]
     for start in range(0, len(drop), CHUNK):
         WatchEntry.objects.filter(pk__in=drop[start : start + CHUNK]).delete()
     for start in range(0, len(keep), CHUNK):
