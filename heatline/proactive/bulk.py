@@ -9,6 +9,10 @@ from django.db import connection, models
 from django.utils import timezone
 
 
+class RawJSON(str):
+    """JSON text already encoded (by the database): `insert_rows` writes it as it is on PostgreSQL."""
+
+
 def insert_rows(
     model: type[models.Model],
     columns: Sequence[str],
@@ -28,7 +32,7 @@ def insert_rows(
     now = timezone.now()
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create(
-            (model(**dict(zip(columns, row, strict=True))) for row in rows),
+            (model(**dict(zip(columns, [_decoded(v) for v in row], strict=True))) for row in rows),
             batch_size=2000,
             ignore_conflicts=ignore_conflicts,
         )
@@ -46,14 +50,28 @@ def insert_rows(
                 f"CREATE TEMP TABLE {target} ON COMMIT DROP AS SELECT {quoted} FROM {table} WITH NO DATA"
             )
         extra = [now] * len(stamps)
+        encoded: dict[Any, str] = {}  # the same small lists (causes) recur across 100,000s of rows
         with cursor.cursor.copy(f"COPY {target} ({quoted}) FROM STDIN") as copy:
             for row in rows:
                 values = list(row)
                 for index in json_at:
-                    values[index] = json.dumps(values[index], ensure_ascii=False)
+                    value = values[index]
+                    if isinstance(value, RawJSON):
+                        continue
+                    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+                        key = tuple(value)
+                        if key not in encoded:
+                            encoded[key] = json.dumps(value, ensure_ascii=False)
+                        values[index] = encoded[key]
+                    else:
+                        values[index] = json.dumps(value, ensure_ascii=False)
                 copy.write_row(values + extra)
         if ignore_conflicts:
             cursor.execute(
                 f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM {target} ON CONFLICT DO NOTHING"
             )
             cursor.execute(f"DROP TABLE {target}")
+
+
+def _decoded(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, RawJSON) else value

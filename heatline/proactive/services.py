@@ -20,7 +20,7 @@ from heatline.core.errors import ActionForbidden, InvalidInput, NotVisible, Tran
 from heatline.core.models import HeatingSeason
 from heatline.core.rules import rule, rule_int
 from heatline.core.seasons import season_bounds, season_previous
-from heatline.proactive.bulk import insert_rows
+from heatline.proactive.bulk import RawJSON, insert_rows
 from heatline.proactive.models import (
     BookingCall,
     BookingResult,
@@ -73,6 +73,15 @@ class Candidate:
     rooms: dict[str, float] = field(default_factory=dict)
     causes: set[str] = field(default_factory=set)
     place: tuple[int, int] | None = None  # (building, district) when the query already knew them
+    # PostgreSQL: the rooms as the database aggregated them (JSON text), written to a new entry as they
+    # are; parsed only to compare with an existing entry (`room_values`).
+    rooms_json: RawJSON | None = None
+
+    def room_values(self) -> dict[str, float]:
+        if self.rooms_json is None:
+            return self.rooms
+        rooms = json.loads(self.rooms_json)
+        return {room: float(rooms[room]) for room in sorted(rooms)}
 
 
 def priority_of(min_temperature: Decimal | None, repeats: int) -> tuple[int, int]:
@@ -169,7 +178,7 @@ def _candidates_postgresql(
     with its building and district), which keeps a 600,000-reading ledger fast."""
     inner, params = per_room.order_by().query.sql_with_params()
     sql = (
-        "SELECT a.household_id, h.building_id, b.district_id, a.coldest, a.low_count, a.rooms "
+        "SELECT a.household_id, h.building_id, b.district_id, a.coldest, a.low_count, a.rooms::text "
         "FROM (SELECT household_id, MIN(low) AS coldest, SUM(low_count) AS low_count, "
         "      jsonb_object_agg(room, low) AS rooms "
         f"     FROM ({inner}) per_room GROUP BY household_id) a "
@@ -181,12 +190,10 @@ def _candidates_postgresql(
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, standard, list(complaints)])
         for household_id, building_id, district_id, coldest, low_count, rooms_json in cursor.fetchall():
-            # Django reads jsonb as text (JSONField decodes it); so do we.
-            rooms = json.loads(rooms_json) if isinstance(rooms_json, str) else rooms_json
             found[household_id] = Candidate(
                 min_temperature=coldest,
                 low_readings=int(low_count),
-                rooms={room: float(rooms[room]) for room in sorted(rooms)},
+                rooms_json=RawJSON(rooms_json),
                 place=(building_id, district_id),
             )
     return found
@@ -282,16 +289,18 @@ def watchlist_build(
     ]
     for household_id, candidate in found.items():
         level, score = priority_of(candidate.min_temperature, candidate.complaints + candidate.low_readings)
+        entry = existing.get(household_id)
         values: dict[str, Any] = {
             "min_temperature": candidate.min_temperature,
             "low_reading_count": candidate.low_readings,
             "complaint_count": candidate.complaints,
-            "rooms": candidate.rooms,
+            "rooms": candidate.rooms_json
+            if entry is None and candidate.rooms_json is not None
+            else candidate.room_values(),
             "causes": sorted(candidate.causes),
             "priority": level,
             "score": score,
         }
-        entry = existing.get(household_id)
         if entry is None:
             building_id, district_id = places[household_id]
             new_entries.append(PlanItem(household_id, district_id, building_id, values))

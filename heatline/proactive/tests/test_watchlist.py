@@ -252,3 +252,24 @@ def test_pages_need_sign_in_and_hide_other_districts(client: Client, org: Org) -
     assert client.get(reverse("proactive:visit", args=[other_entry.pk])).status_code == 404
     listed = client.get(reverse("proactive:list") + "?season=2026")
     assert org.other_household.account_number not in listed.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_rebuild_updates_changed_rooms_and_leaves_unchanged_entries_alone(org: Org) -> None:
+    # given: a list built from one cold reading
+    last, this = seasons()
+    ledger_reading(org.household, last, room="客厅", temperature="18.5")
+    with time_machine.travel(BUILD_AT, tick=False):
+        assert watchlist_build(season=this, by=org.admin).created == 1
+
+        # when: nothing changed, then a colder bedroom is added to the ledger
+        unchanged = watchlist_build(season=this, by=org.admin)
+        ledger_reading(org.household, last, room="主卧", temperature="16.0")
+        changed = watchlist_build(season=this, by=org.admin)
+
+    # then: the first rebuild touched nothing, the second updated the entry's rooms and minimum
+    assert (unchanged.created, unchanged.updated) == (0, 0)
+    assert (changed.created, changed.updated) == (0, 1)
+    entry = WatchEntry.objects.get(season=this, household=org.household)
+    assert entry.rooms == {"主卧": 16.0, "客厅": 18.5}
+    assert entry.min_temperature == Decimal("16.0")
