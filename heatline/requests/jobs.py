@@ -38,8 +38,8 @@ def clocks_sweep(*, now: datetime, batch: int = 500) -> int:
        only the columns the messages need.
     2. Date each breach at its due time (not now), in one UPDATE of the claimed (locked) rows that are
        still unbreached.
-    3. Queue one breach message per clock (dedupe key: never twice) and one notice per supervisor and
-       batch, in one INSERT, in the same transaction as the breaches.
+    3. Queue one breach message per clock (dedupe key: never twice; one INSERT … SELECT) and one notice
+       per supervisor and batch, in the same transaction as the breaches.
     """
     with transaction.atomic():
         due = Clock.objects.filter(met_at=None, breached_at=None, cancelled_at=None, due_at__lte=now)
