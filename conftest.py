@@ -17,17 +17,11 @@ def _plain_settings(settings: pytest.FixtureRequest) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
     settings.AXES_ENABLED = False  # type: ignore[attr-defined]
     settings.LANGUAGE_CODE = "zh-hans"  # type: ignore[attr-defined]
-    from heatline.core.rules import rules_forget
-    from heatline.registry.selectors import districts_forget
-    from heatline.registry.tokens import tokens_forget
-    from heatline.requests.routing import categories_forget
+    from heatline.core.caches import ProcessCache
 
-    # each test's rolled-back rows never linger in the process's caches
-    for forget in (categories_forget, tokens_forget, districts_forget, rules_forget):
-        forget()
+    ProcessCache.forget_all()  # each test's rolled-back rows never linger in the process's caches
     yield
-    for forget in (categories_forget, tokens_forget, districts_forget, rules_forget):
-        forget()
+    ProcessCache.forget_all()
 
 
 def pytest_report_header() -> str:

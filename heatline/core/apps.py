@@ -8,10 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础设置")
 
     def ready(self) -> None:
-        from django.db.models.signals import post_delete, post_save
-
         from heatline.core.models import RuleSetting
-        from heatline.core.rules import rules_forget
+        from heatline.core.rules import RULES
 
-        post_save.connect(rules_forget, sender=RuleSetting, dispatch_uid="rules_forget_save")
-        post_delete.connect(rules_forget, sender=RuleSetting, dispatch_uid="rules_forget_delete")
+        RULES.forget_on(RuleSetting)

@@ -1,12 +1,12 @@
 """The rule book's numbers in one configuration place (admin: 规则参数), with the rule book's values as defaults."""
 
-import time
 from decimal import Decimal
-from typing import Any, Final
+from typing import Final
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from heatline.core.caches import ProcessCache
 from heatline.core.models import RuleSetting
 
 # key: (default, description). The description cites the rule.
@@ -52,26 +52,13 @@ DEFAULTS: Final[dict[str, tuple[Decimal, Promise]]] = {
 
 
 RULES_CACHE_SECONDS = 30.0
-# (read at, every rule in force): every intake computes three limits, every sweep batch more. A rule saved
-# in this process drops the cache at once (`rules_forget`, connected in apps.py); other processes apply
-# it within RULES_CACHE_SECONDS.
-_cache: tuple[float, dict[str, Decimal]] | None = None
-
-
-def rules_forget(**_kwargs: Any) -> None:
-    global _cache
-    _cache = None
 
 
 def rule(key: str) -> Decimal:
     """The value in force: the administrator's row if there is one, else the rule book's default."""
-    global _cache
     if key not in DEFAULTS:
         raise KeyError(key)
-    now = time.time()
-    if _cache is None or now - _cache[0] >= RULES_CACHE_SECONDS:
-        _cache = (now, rules_all())
-    return _cache[1][key]
+    return RULES.get()[key]
 
 
 def rule_int(key: str) -> int:
@@ -86,3 +73,7 @@ def rules_all() -> dict[str, Decimal]:
     values = {key: default for key, (default, _description) in DEFAULTS.items()}
     values.update(dict(RuleSetting.objects.values_list("key", "value")))
     return values
+
+
+# Every intake computes three limits, every sweep batch more: the rules in force, read once per 30 s.
+RULES: ProcessCache[dict[str, Decimal]] = ProcessCache("rules", rules_all, seconds=RULES_CACHE_SECONDS)

@@ -1,9 +1,8 @@
 """Reads of the register, scoped by viewer."""
 
-import time
-
 from django.db.models import Q, QuerySet
 
+from heatline.core.caches import ProcessCache
 from heatline.registry.models import District, Household, Staff
 from heatline.registry.scoping import scope_by_district
 
@@ -39,23 +38,18 @@ def households_by_phone(*, phone: str, viewer: Staff) -> QuerySet[Household]:
 
 
 DISTRICT_CACHE_SECONDS = 30.0
-_districts: tuple[float, dict[int, District]] | None = None
+
+
+def _districts_load() -> dict[int, District]:
+    return {district.pk: district for district in District.objects.select_related("responsible")}
+
+
+# Every intake routes through one; a few dozen rows (dropped on District and Staff saves: apps.py).
+DISTRICTS: ProcessCache[dict[int, District]] = ProcessCache(
+    "districts", _districts_load, seconds=DISTRICT_CACHE_SECONDS
+)
 
 
 def districts_by_id() -> dict[int, District]:
-    """Every district with its responsible person, kept in the process for `DISTRICT_CACHE_SECONDS`
-    (every intake routes through one; a few dozen rows). A district or staff change saved in this process
-    is seen at once (`districts_forget`, connected in apps.py); other processes see it within the cache
-    time."""
-    global _districts
-    now = time.time()
-    if _districts is not None and now - _districts[0] < DISTRICT_CACHE_SECONDS:
-        return _districts[1]
-    rows = {district.pk: district for district in District.objects.select_related("responsible")}
-    _districts = (now, rows)
-    return rows
-
-
-def districts_forget(**_kwargs: object) -> None:
-    global _districts
-    _districts = None
+    """Every district with its responsible person, kept in the process (`DISTRICTS`)."""
+    return DISTRICTS.get()

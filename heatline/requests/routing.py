@@ -1,8 +1,8 @@
 """第七条.1 classification and dispatch: which words suggest which category, and who gets the job."""
 
-import time
 from dataclasses import dataclass
 
+from heatline.core.caches import ProcessCache
 from heatline.registry.models import Department, District, Role, Staff, Team, TeamKind
 from heatline.requests.models import Category, Kind, ServiceRequest
 
@@ -17,30 +17,25 @@ class Suggestion:
 
 
 CATEGORY_CACHE_SECONDS = 30.0
-_categories: tuple[float, list[Category]] | None = None
 
 
-def categories_active() -> list[Category]:
-    """The active categories with their departments (and heads), kept in the process for
-    `CATEGORY_CACHE_SECONDS` (every intake classifies against them). A change saved in this process is
-    seen at once (`categories_forget`); other processes see it within the cache time."""
-    global _categories
-    now = time.time()
-    if _categories is not None and now - _categories[0] < CATEGORY_CACHE_SECONDS:
-        return _categories[1]
-    rows = list(
+def _categories_load() -> list[Category]:
+    return list(
         Category.objects.filter(is_active=True)
         .select_related("department__head")
         .order_by("priority", "code")
     )
-    _categories = (now, rows)
-    return rows
 
 
-def categories_forget(**_kwargs: object) -> None:
-    """Drop the cached categories (signal receiver for Category, Department and Staff changes; tests)."""
-    global _categories
-    _categories = None
+# Every intake classifies against them (dropped on Category, Department and Staff saves: apps.py).
+CATEGORIES: ProcessCache[list[Category]] = ProcessCache(
+    "categories", _categories_load, seconds=CATEGORY_CACHE_SECONDS
+)
+
+
+def categories_active() -> list[Category]:
+    """The active categories with their departments (and heads), kept in the process (`CATEGORIES`)."""
+    return CATEGORIES.get()
 
 
 def suggest(content: str, *, categories: list[Category] | None = None) -> Suggestion:
