@@ -51,17 +51,23 @@ def clock_new(
     )
 
 
-def clock_start(
-    *, service_request: ServiceRequest, name: ClockName, started_at: datetime, due_at: datetime | None = None
-) -> Clock:
-    new = clock_new(service_request=service_request, name=name, started_at=started_at, due_at=due_at)
+def _clock_save(new: Clock) -> Clock:
+    """Store an unsaved clock unless its (request, name, round) already runs: a clock starts once."""
     clock, _created = Clock.objects.get_or_create(
-        service_request=service_request,
-        name=name,
-        round=service_request.round,
+        service_request=new.service_request,
+        name=new.name,
+        round=new.round,
         defaults={"started_at": new.started_at, "due_at": new.due_at, "warn_at": new.warn_at},
     )
     return clock
+
+
+def clock_start(
+    *, service_request: ServiceRequest, name: ClockName, started_at: datetime, due_at: datetime | None = None
+) -> Clock:
+    return _clock_save(
+        clock_new(service_request=service_request, name=name, started_at=started_at, due_at=due_at)
+    )
 
 
 def clock_meet(*, service_request: ServiceRequest, names: tuple[ClockName, ...], at: datetime) -> int:
@@ -109,12 +115,7 @@ def handling_clocks(*, service_request: ServiceRequest, at: datetime, repair_fro
 def clocks_start_handling(*, service_request: ServiceRequest, at: datetime, repair_from: datetime) -> None:
     """Start the handling clocks (`handling_clocks`) of the request's current round, each once."""
     for clock in handling_clocks(service_request=service_request, at=at, repair_from=repair_from):
-        Clock.objects.get_or_create(
-            service_request=service_request,
-            name=clock.name,
-            round=clock.round,
-            defaults={"started_at": clock.started_at, "due_at": clock.due_at, "warn_at": clock.warn_at},
-        )
+        _clock_save(clock)
 
 
 def clocks_apply(*, service_request: ServiceRequest, action: str, at: datetime) -> None:
