@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -13,7 +14,7 @@ from heatline.core.errors import ActionForbidden, InvalidInput, TransitionNotAll
 from heatline.core.inserts import insert_rows
 from heatline.core.rules import rule
 from heatline.outbox.services import notification_message, notify, outbox_enqueue, outbox_enqueue_many
-from heatline.registry.models import District, Household, Staff
+from heatline.registry.models import Building, District, Household, Staff
 from heatline.registry.selectors import districts_by_id
 from heatline.requests import clocks
 from heatline.requests.models import (
@@ -63,35 +64,75 @@ class Intake:
     dispatch: bool = True  # False: registered only, handled by an incident (issue 10), no crew job or clocks
 
 
-def request_number_next(day: date) -> str:
+def request_number_next(day: date, *, unless_order: tuple[str, str] | None = None) -> str | None:
     """RX + date + the day's sequence (RX2026112800042): one atomic UPSERT of the day's counter row, so
-    concurrent intakes never share a number (PostgreSQL and SQLite ≥ 3.35 both take this statement)."""
+    concurrent intakes never share a number (PostgreSQL and SQLite ≥ 3.35 both take this statement).
+
+    With `unless_order` (source, external_id), no number is taken (None) when that platform order is already
+    registered: the duplicate check and the number in one statement, as every 12345/12319 push needs both.
+    """
     table = connection.ops.quote_name(NumberSequence._meta.db_table)
+    params: list[Any] = [connection.ops.adapt_datefield_value(day)]
+    unless = ""
+    if unless_order is not None:
+        requests_table = connection.ops.quote_name(ServiceRequest._meta.db_table)
+        unless = f"WHERE NOT EXISTS (SELECT 1 FROM {requests_table} WHERE source = %s AND external_id = %s) "
+        params += unless_order
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "
+            f"INSERT INTO {table} (day, last) SELECT %s, 1 {unless or 'WHERE true '}"
             f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [connection.ops.adapt_datefield_value(day)],
+            params,
         )
-        (last,) = cursor.fetchone()
-    return f"RX{day:%Y%m%d}{int(last):05d}"
+        taken = cursor.fetchone()
+    return f"RX{day:%Y%m%d}{int(taken[0]):05d}" if taken else None
 
 
 def household_match(*, account_number: str | None, address: str) -> Household | None:
-    """A household of the register when found; otherwise the free text is kept (never blocks registration)."""
-    # what registration and its answer read (the district comes from `districts_by_id`); others load on access
-    queryset = Household.objects.select_related("building").only(
-        "account_number", "address", "building__district"
-    )
+    """A household of the register when found; otherwise the free text is kept (never blocks registration).
+
+    Read with one prepared statement: the household's key, account number and address and its building's
+    district (what registration and its answer read); the rest loads on access, as with `.only()`."""
     if account_number:
-        household = queryset.filter(account_number=account_number.strip()).first()
+        household = _household_by("account_number", account_number.strip())
         if household is None:
             raise InvalidInput(_("户号不存在:%(number)s") % {"number": account_number}, field="household")
         return household
     text = address.strip().replace(" ", "")
     if text:
-        return queryset.filter(address=text).first()
+        return _household_by("address", text)
     return None
+
+
+# What registration and its answer read of a household, in the model's field order (as `from_db` takes them)
+_HOUSEHOLD_READ = [
+    field.attname
+    for field in Household._meta.concrete_fields
+    if field.attname in ("id", "account_number", "address", "building_id")
+]
+
+
+@cache
+def _household_sql(column: str, vendor: str) -> str:
+    quote = connection.ops.quote_name
+    households, buildings = quote(Household._meta.db_table), quote(Building._meta.db_table)
+    read = ", ".join(f"h.{quote(name)}" for name in _HOUSEHOLD_READ)
+    return (
+        f"SELECT {read}, b.district_id FROM {households} h JOIN {buildings} b ON b.id = h.building_id "
+        f"WHERE h.{quote(column)} = %s ORDER BY h.id LIMIT 1"
+    )
+
+
+def _household_by(column: str, value: str) -> Household | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_household_sql(column, connection.vendor), [value])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    household = Household.from_db(connection.alias, _HOUSEHOLD_READ, row[:-1])
+    building = Building.from_db(connection.alias, ["id", "district_id"], (household.building_id, row[-1]))
+    Household.building.field.set_cached_value(household, building)
+    return household
 
 
 def _validate(intake: Intake) -> None:
@@ -122,13 +163,8 @@ def _validate(intake: Intake) -> None:
         raise InvalidInput(_("请填写地址或户号"), field="address")
 
 
-def request_find_external(*, source: str, external_id: str | None) -> ServiceRequest | None:
-    if not external_id:
-        return None
-    same = ServiceRequest.objects.filter(source=source, external_id=external_id.strip())
-    if not same.values_list("pk", flat=True).first():  # the usual case, read cheaply
-        return None
-    return same.first()
+def request_find_external(*, source: str, external_id: str) -> ServiceRequest | None:
+    return ServiceRequest.objects.filter(source=source, external_id=external_id).first()
 
 
 def request_register(*, intake: Intake, by: Staff) -> tuple[ServiceRequest, bool]:
@@ -137,18 +173,25 @@ def request_register(*, intake: Intake, by: Staff) -> tuple[ServiceRequest, bool
     The same (source, external_id) again returns the existing request with created=False.
     """
     _validate(intake)
-    existing = request_find_external(source=intake.source, external_id=intake.external_id)
-    if existing is not None:
-        return existing, False
+    external_id = (intake.external_id or "").strip()
+    order = (intake.source, external_id) if external_id else None
+    day = timezone.localdate(timezone.now())
     try:
         # The day's number is taken in a short transaction of its own, so that the counter's row lock is
         # not held while the request is written (intake throughput, issue 3). A registration that fails
         # afterwards leaves a gap in the day's numbers, never a duplicate.
-        number = request_number_next(timezone.localdate(timezone.now()))
+        number = request_number_next(day, unless_order=order)
+        if number is None:  # a platform's repeated push: answer with the registered request
+            assert order is not None
+            existing = request_find_external(source=order[0], external_id=order[1])
+            if existing is not None:
+                return existing, False
+            number = request_number_next(day)  # (deleted in between)
+        assert number is not None
         return _register(intake=intake, by=by, number=number), True
     except IntegrityError:
         # A concurrent push of the same order won the race: answer with its request.
-        existing = request_find_external(source=intake.source, external_id=intake.external_id)
+        existing = request_find_external(source=order[0], external_id=order[1]) if order else None
         if existing is None:
             raise
         return existing, False

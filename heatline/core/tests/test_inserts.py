@@ -76,3 +76,31 @@ def test_a_row_whose_parent_is_unsaved_is_refused(org: Org) -> None:
         insert_rows(
             [Clock(service_request=unsaved, name="intake", round=1, started_at=T0, due_at=T0, warn_at=T0)]
         )
+
+
+@pytest.mark.django_db
+def test_values_of_another_type_are_prepared_as_the_orm_prepares_them(org: Org) -> None:
+    """Plain values pass as they are; any other goes through the field (an int for a text column, a bool
+    for a number, a choice member, a lazy translation)."""
+    from django.utils.translation import gettext_lazy
+
+    request = ServiceRequest(
+        number="RX2026112099998",
+        source=Source.HOTLINE,
+        phone=13800000002,  # type: ignore[misc]
+        caller_name=gettext_lazy("匿名"),
+        content="暖气不热",
+        repeat_count=True,  # type: ignore[misc]
+        received_at=T0,
+        registered_at=T0,
+        status=Status.REGISTERED,
+    )
+    insert_rows([request])
+    stored = ServiceRequest.objects.get(pk=request.pk)
+    assert (stored.phone, stored.caller_name, stored.repeat_count, stored.status) == (
+        "13800000002",
+        "匿名",
+        1,
+        "registered",
+    )
+    assert type(stored.repeat_count) is int

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from heatline.core.errors import InvalidInput
 from heatline.core.models import RuleSetting
 from heatline.core.rules import RULES_CACHE_SECONDS, rule
 from heatline.outbox.models import Outbox
@@ -27,7 +28,7 @@ from heatline.requests.models import (
     Status,
 )
 from heatline.requests.routing import CATEGORY_CACHE_SECONDS, categories_active
-from heatline.requests.services import Intake, request_register
+from heatline.requests.services import Intake, household_match, request_register
 from heatline.requests.transitions import request_transition
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -124,8 +125,8 @@ def test_the_answer_to_an_intake_is_what_was_stored(org: Org) -> None:
 @pytest.mark.django_db
 def test_registration_runs_a_bounded_number_of_queries(org: Org, django_assert_max_num_queries: Any) -> None:
     request_register(intake=_intake(org, phone="13800000003"), by=org.operator)  # warm the category cache
-    with django_assert_max_num_queries(9):
-        # external-id check, number, savepoint + release, household, request, clocks, events, outbox
+    with django_assert_max_num_queries(8):
+        # number unless the order is registered, savepoint + release, household, request, clocks, events, outbox
         service_request, created = request_register(
             intake=_intake(org, source=Source.GOV_12345, external_id="GOV-1"), by=org.operator
         )
@@ -142,6 +143,55 @@ def test_numbers_count_up_within_a_day_and_start_again_the_next_day(org: Org) ->
     assert first.number == "RX2026112000001"
     assert second.number == "RX2026112000002"
     assert third.number == "RX2026112100001"
+
+
+@pytest.mark.django_db
+def test_a_repeated_platform_push_takes_no_number_and_answers_with_the_registered_request(org: Org) -> None:
+    with time_machine.travel(T0, tick=False):
+        first, created = request_register(
+            intake=_intake(org, source=Source.GOV_12345, external_id=" GOV-7 "), by=org.operator
+        )
+        again, created_again = request_register(
+            intake=_intake(org, source=Source.GOV_12345, external_id="GOV-7", phone="13800000099"),
+            by=org.operator,
+        )
+        # the same order number from the other platform is another order
+        other, created_other = request_register(
+            intake=_intake(org, source=Source.GOV_12319, external_id="GOV-7"), by=org.operator
+        )
+        hotline, _ = request_register(intake=_intake(org), by=org.operator)
+    assert (created, created_again, created_other) == (True, False, True)
+    assert again.pk == first.pk and again.phone == first.phone and first.external_id == "GOV-7"
+    # no gap in the day's numbers for the repeated push
+    assert [first.number, other.number, hotline.number] == [
+        "RX2026112000001",
+        "RX2026112000002",
+        "RX2026112000003",
+    ]
+    assert ServiceRequest.objects.filter(external_id="GOV-7").count() == 2
+
+
+@pytest.mark.django_db
+def test_the_household_is_read_with_its_district_and_the_rest_on_access(
+    org: Org, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(1):
+        found = household_match(account_number=f" {org.household.account_number} ", address="")
+        assert found is not None
+        assert (found.pk, found.account_number, found.address) == (
+            org.household.pk,
+            org.household.account_number,
+            org.household.address,
+        )
+        assert found.building.district_id == org.district.pk
+    assert found.room == org.household.room  # a field not read loads on access
+    by_address = household_match(
+        account_number=None, address=org.household.address[:4] + " " + org.household.address[4:]
+    )
+    assert by_address is not None and by_address.pk == org.household.pk
+    assert household_match(account_number=None, address="没有这个地址") is None
+    with pytest.raises(InvalidInput):
+        household_match(account_number="0000000", address="")
 
 
 @pytest.mark.django_db
