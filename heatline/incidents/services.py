@@ -442,7 +442,7 @@ def _report_linked_in_bulk(incident: Incident, by: Staff, now: datetime) -> int:
     ops = connection.ops
     postgres = connection.vendor == "postgresql"
     as_json = "CAST(%s AS jsonb)" if postgres else "%s"
-    build = "jsonb_build_object" if postgres else "json_object"
+    build = "jsonb_build_object" if postgres else "json_object"  # its arguments typed (prepared statements)
 
     def when(value: datetime) -> Any:
         return ops.adapt_datetimefield_value(value)
@@ -488,7 +488,8 @@ def _report_linked_in_bulk(incident: Incident, by: Staff, now: datetime) -> int:
         outbox += " last_error) SELECT %s, r.number, "
         cursor.execute(
             outbox + f"{build}('number', r.number, 'source', r.source, 'external_id', r.external_id,"
-            " 'action', %s, 'from', %s, 'to', %s, 'round', r.round, 'result', r.result, 'satisfaction', ''),"
+            " 'action', CAST(%s AS text), 'from', CAST(%s AS text), 'to', CAST(%s AS text), 'round', r.round,"
+            " 'result', r.result, 'satisfaction', ''),"
             " %s, %s, 0, ''" + moved_set,
             [
                 "request.moved",
@@ -501,7 +502,7 @@ def _report_linked_in_bulk(incident: Incident, by: Staff, now: datetime) -> int:
             ],
         )
         cursor.execute(
-            outbox + f"{build}('phone', r.phone, 'text', %s), %s, %s, 0, ''" + moved_set,
+            outbox + f"{build}('phone', r.phone, 'text', CAST(%s AS text)), %s, %s, 0, ''" + moved_set,
             ["resident.sms", sms, when(now), when(now), *moved_params],
         )
     return moved
