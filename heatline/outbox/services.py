@@ -58,11 +58,11 @@ def outbox_enqueue(
     return Outbox.objects.create(topic=topic, key=key, payload=payload, created_at=now, available_at=now)
 
 
-def outbox_enqueue_many(*, messages: list[dict[str, Any]], at: datetime | None = None) -> int:
-    """Queue many messages in one INSERT (each a dict of topic, key, payload, dedupe_key). Messages whose
-    `dedupe_key` is already queued are skipped (ON CONFLICT DO NOTHING): a batch job may repeat safely."""
+def outbox_rows(*, messages: list[dict[str, Any]], at: datetime | None = None) -> list[Outbox]:
+    """The unsaved outbox rows of `messages` (each a dict of topic, key, payload, dedupe_key), for a caller
+    that writes them with its own rows (`insert_family`)."""
     now = at or timezone.now()
-    rows = [
+    return [
         Outbox(
             topic=message["topic"],
             key=message["key"],
@@ -73,6 +73,12 @@ def outbox_enqueue_many(*, messages: list[dict[str, Any]], at: datetime | None =
         )
         for message in messages
     ]
+
+
+def outbox_enqueue_many(*, messages: list[dict[str, Any]], at: datetime | None = None) -> int:
+    """Queue many messages in one INSERT (each a dict of topic, key, payload, dedupe_key). Messages whose
+    `dedupe_key` is already queued are skipped (ON CONFLICT DO NOTHING): a batch job may repeat safely."""
+    rows = outbox_rows(messages=messages, at=at)
     if len(rows) <= 20 and all(row.dedupe_key is None for row in rows):  # nothing to skip: the lean INSERT
         insert_rows(rows)
         return len(rows)

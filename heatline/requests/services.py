@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from heatline.core.errors import ActionForbidden, InvalidInput, TransitionNotAllowed
-from heatline.core.inserts import insert_rows
+from heatline.core.inserts import insert_family
 from heatline.core.rules import rule
-from heatline.outbox.services import notification_message, notify, outbox_enqueue, outbox_enqueue_many
+from heatline.outbox.services import notification_message, notify, outbox_enqueue, outbox_rows
 from heatline.registry.models import Building, District, Household, Staff
 from heatline.registry.selectors import districts_by_id
 from heatline.requests import clocks
@@ -197,9 +197,9 @@ def request_register(*, intake: Intake, by: Staff) -> tuple[ServiceRequest, bool
         return existing, False
 
 
-@transaction.atomic
 def _register(*, intake: Intake, by: Staff, number: str) -> ServiceRequest:
-    """Write the request, its clocks, its events and its outbox rows in a handful of statements.
+    """Write the request, its clocks, its events and its outbox rows at once (`insert_family`: one statement
+    on PostgreSQL, atomic by itself; one transaction elsewhere).
 
     Registration dispatches at once (第七条.1) when the district is known (or it is an emergency): the
     request is written already dispatched, with both events (登记, 派单) in the audit trail, the intake
@@ -317,19 +317,19 @@ def _register(*, intake: Intake, by: Staff, number: str) -> ServiceRequest:
                     link=f"/requests/{service_request.number}/",
                 )
             )
-    insert_rows([service_request])
-    insert_rows(new_clocks)
-    insert_rows(events)
-    outbox_enqueue_many(messages=messages, at=now)
+    rows = (new_clocks, events, outbox_rows(messages=messages, at=now))
     if intake.resolved_at_intake.strip():
-        closed = request_transition(
-            service_request=service_request,
-            action=Action.CLOSE_AT_INTAKE,
-            by=_system_actor(by),
-            params=Params(result=intake.resolved_at_intake),
-        )
+        with transaction.atomic():
+            insert_family(service_request, *rows)
+            closed = request_transition(
+                service_request=service_request,
+                action=Action.CLOSE_AT_INTAKE,
+                by=_system_actor(by),
+                params=Params(result=intake.resolved_at_intake),
+            )
         prefetch_related_objects([closed], "clocks")
         return closed
+    insert_family(service_request, *rows)
     _prefetched(service_request, "clocks", new_clocks)
     return service_request
 

@@ -1,12 +1,14 @@
 """`insert_rows`, the lean INSERT of the intake path: what it stores equals what the ORM stores."""
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import IntegrityError, connection, transaction
 
-from heatline.core.inserts import insert_rows
+from heatline.core.inserts import insert_family, insert_rows
 from heatline.outbox.models import Outbox
 from heatline.registry.tests.factories import Org
 from heatline.requests.models import Clock, RequestEvent, ServiceRequest, Source, Status
@@ -104,3 +106,92 @@ def test_values_of_another_type_are_prepared_as_the_orm_prepares_them(org: Org) 
         "registered",
     )
     assert type(stored.repeat_count) is int
+
+
+def _family(org: Org, number: str) -> tuple[ServiceRequest, list[Clock], list[RequestEvent], list[Outbox]]:
+    request = ServiceRequest(
+        number=number,
+        source=Source.GOV_12345,
+        external_id=f"EXT-{number}",
+        phone="13800000003",
+        content="暖气不热",
+        household=org.household,
+        district=org.district,
+        assignee=org.responsible,
+        received_at=T0,
+        registered_at=T0,
+        status=Status.DISPATCHED,
+    )
+    clocks = [
+        Clock(service_request=request, name=name, round=1, started_at=T0, due_at=T0, warn_at=T0)
+        for name in ("intake", "contact", "repair")
+    ]
+    events = [
+        RequestEvent(service_request=request, actor=org.operator, at=T0, action=action, extra={"n": i})
+        for i, action in enumerate(("register", "dispatch"))
+    ]
+    outbox = [
+        Outbox(topic="request.moved", key=number, payload={"to": to}, created_at=T0, available_at=T0)
+        for to in ("registered", "dispatched")
+    ]
+    return request, clocks, events, outbox
+
+
+@pytest.mark.django_db
+def test_a_family_is_written_at_once_with_every_key(org: Org, django_assert_num_queries: Any) -> None:
+    request, clocks, events, outbox = _family(org, "RX2026112099997")
+    one_statement = connection.vendor == "postgresql"
+    with django_assert_num_queries(1 if one_statement else 6):  # elsewhere: savepoint, 4 INSERTs, release
+        insert_family(request, clocks, events, [], outbox)
+
+    assert request.pk is not None and not request._state.adding
+    for row in (*clocks, *events, *outbox):
+        assert row.pk is not None and not row._state.adding and row._state.db == "default"
+    for row in (*clocks, *events):
+        assert row.service_request_id == request.pk
+        assert row.service_request is request  # still the same object, no read
+    assert [row.pk for row in clocks] == sorted(row.pk for row in clocks)
+    stored = ServiceRequest.objects.get(pk=request.pk)
+    assert (stored.number, stored.household_id, stored.assignee_id, stored.external_id) == (
+        "RX2026112099997",
+        org.household.pk,
+        org.responsible.pk,
+        "EXT-RX2026112099997",
+    )
+    assert stored.received_at == T0
+    assert sorted(Clock.objects.filter(service_request=request).values_list("pk", "name")) == sorted(
+        (row.pk, row.name) for row in clocks
+    )
+    assert sorted(
+        RequestEvent.objects.filter(service_request=request).values_list("pk", "action", "extra")
+    ) == [
+        (events[0].pk, "register", {"n": 0}),
+        (events[1].pk, "dispatch", {"n": 1}),
+    ]
+    assert list(Outbox.objects.filter(key="RX2026112099997").order_by("pk").values_list("pk", "payload")) == [
+        (outbox[0].pk, {"to": "registered"}),
+        (outbox[1].pk, {"to": "dispatched"}),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_family_that_fails_anywhere_leaves_nothing(org: Org) -> None:
+    request, clocks, events, outbox = _family(org, "RX2026112099996")
+    clocks.append(
+        Clock(service_request=request, name="intake", round=1, started_at=T0, due_at=T0, warn_at=T0)
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_family(request, clocks, events, outbox)  # the second intake clock breaks the unique rule
+    assert not ServiceRequest.objects.filter(number="RX2026112099996").exists()
+    assert not Outbox.objects.filter(key="RX2026112099996").exists()
+    assert not RequestEvent.objects.filter(extra__n=0).exists()
+
+
+@pytest.mark.django_db
+def test_a_family_row_must_point_at_its_parent(org: Org) -> None:
+    request, clocks, _events, _outbox = _family(org, "RX2026112099995")
+    other, *_rest = _family(org, "RX2026112099994")
+    clocks[1].service_request = other
+    with pytest.raises(ValueError, match="does not point at the parent"):
+        insert_family(request, clocks)
+    assert not ServiceRequest.objects.filter(number="RX2026112099995").exists()
