@@ -3,13 +3,13 @@ selector (404 outside the viewer's districts) → one service → Out schema; er
 
 from contextlib import suppress
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja import Status as HttpStatus
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.params.functions import Path
 
-from heatline.api import current_staff
+from heatline.api import api, current_staff
 from heatline.core.errors import NotVisible
 from heatline.registry.scoping import mask_name, mask_phone, sees_personal_data
 from heatline.requests.models import Category, Cause, Extension, ServiceRequest
@@ -25,6 +25,7 @@ from heatline.requests.schemas import (
     RequestIn,
     RequestOut,
     TransitionIn,
+    request_answer,
 )
 from heatline.requests.selectors import (
     callbacks_due,
@@ -55,7 +56,7 @@ class RequestPages(PageNumberPagination):
 
 
 @router.post("/requests", response={200: RequestOut, 201: RequestOut})
-def post_request(request: HttpRequest, body: RequestIn) -> HttpStatus[ServiceRequest]:
+def post_request(request: HttpRequest, body: RequestIn) -> HttpStatus[ServiceRequest] | HttpResponse:
     """第二条, 第六条: register (and dispatch) a request; the same (source, external_id) again → 200."""
     staff = current_staff(request)
     intake = Intake(
@@ -75,12 +76,12 @@ def post_request(request: HttpRequest, body: RequestIn) -> HttpStatus[ServiceReq
         wants_callback=body.wants_callback,
     )
     service_request, created = request_register(intake=intake, by=staff)
-    if (
-        not created
-    ):  # a repeated push: answer with the stored request (as stored, outside the caller's districts)
-        with suppress(NotVisible):
-            service_request = request_get_visible(number=service_request.number, viewer=staff)
-    return HttpStatus(201 if created else 200, service_request)
+    if created:  # answered from what was written
+        return api.create_response(request, request_answer(service_request, {"request": request}), status=201)
+    # a repeated push: answer with the stored request (as stored, outside the caller's districts)
+    with suppress(NotVisible):
+        service_request = request_get_visible(number=service_request.number, viewer=staff)
+    return HttpStatus(200, service_request)
 
 
 @router.get("/requests", response=list[RequestOut])

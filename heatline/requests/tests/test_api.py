@@ -515,3 +515,38 @@ def test_work_queue_and_callbacks_due_endpoints(org: Org, django_assert_max_num_
     assert [item["number"] for item in queue["items"]] == [mine.number]
     callbacks = Api(org.operator).get("/callbacks").json()
     assert [item["number"] for item in callbacks["items"]] == [reported.number]
+
+
+@pytest.mark.django_db
+def test_the_intake_answer_is_what_request_out_makes_of_the_stored_request(org: Org) -> None:
+    """The intake answers straight from what it wrote (`request_answer`); it must say exactly what the
+    RequestOut schema says of the stored request, for every viewer and shape of request."""
+    from django.test import RequestFactory
+
+    from heatline.requests.schemas import RequestOut, request_answer
+
+    with time_machine.travel(T0, tick=False):
+        answered = Api(org.operator).post("/requests", intake(org))
+        unknown_address = Api(org.operator).post(
+            "/requests", intake(org, external_id="GD-2", household=None, address="无名路1号", caller_name="")
+        )
+    assert answered.status_code == 201 and unknown_address.status_code == 201
+    for response in (answered, unknown_address):
+        stored = ServiceRequest.objects.get(number=response.json()["number"])
+        http = RequestFactory().get("/")
+        http.auth = org.operator  # type: ignore[attr-defined]
+        with time_machine.travel(T0, tick=False):  # as at the intake (is_overdue)
+            schema = RequestOut.model_validate(stored, context={"request": http}).model_dump(mode="json")
+        assert response.json() == schema
+    # and for each viewer: masked for management, in full for the operator, no assignee or district unknown
+    stored = ServiceRequest.objects.get(number=unknown_address.json()["number"])
+    assert stored.district is None and stored.assignee is None and stored.household is None
+    with time_machine.travel(T0 + timedelta(days=3), tick=False):  # overdue by then
+        for service_request in (ServiceRequest.objects.get(number=answered.json()["number"]), stored):
+            for viewer in (org.operator, org.manager):
+                http = RequestFactory().get("/")
+                http.auth = viewer  # type: ignore[attr-defined]
+                context = {"request": http}
+                expected = RequestOut.model_validate(service_request, context=context).model_dump()
+                assert request_answer(service_request, context) == expected
+    assert request_answer(service_request, {"request": None})["phone"].count("*") == 4
