@@ -11,6 +11,7 @@ it is; anything else (JSON, decimals, dates on SQLite, a value of another type) 
 """
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -173,8 +174,9 @@ def insert_family(parent: Model, *groups: Sequence[Model]) -> None:
     the parent, and give every row its primary key.
 
     On PostgreSQL this is one statement (data-modifying WITH): one round trip instead of one per model plus
-    BEGIN and COMMIT, and atomic without a transaction of its own. A row's key to the parent is the
-    parent's new key, taken in the statement. Elsewhere: `insert_rows` per model in one transaction.
+    BEGIN and COMMIT, and atomic without a transaction of its own (within a caller's transaction, in a
+    savepoint). A row's key to the parent is the parent's new key, taken in the statement. Elsewhere:
+    `insert_rows` per model in one transaction.
     """
     groups = tuple(group for group in groups if group)
     links = [_link_to(type(group[0]), type(parent)) for group in groups]
@@ -208,7 +210,9 @@ def insert_family(parent: Model, *groups: Sequence[Model]) -> None:
             params += _values(instance, specs, connection, skip=linked)
         parts.append(f"g{number}(k) AS ({head}{', '.join([row] * len(group))}{returning})")
     arrays = "".join(f", ARRAY(SELECT k FROM g{number} ORDER BY k)" for number in range(len(groups)))
-    with connection.cursor() as cursor:
+    # Inside a caller's transaction, in a savepoint of its own (as `atomic` would): a failed write (a
+    # concurrent push of the same order) leaves that transaction usable.
+    with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
         cursor.execute("WITH " + ", ".join(parts) + f" SELECT (SELECT k FROM p){arrays}", params)
         parent_key, *group_keys = cursor.fetchone()
     _saved([parent], [parent_key], pk_attname, connection.alias)
