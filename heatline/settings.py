@@ -88,11 +88,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # Parameters bound by the server and statements prepared after their 5th run on a connection: the
-    # intake's statements skip parsing and planning (PostgreSQL's CPU per intake 5.0 → 3.3 ms, issue 3).
+    # Parameters bound by the server; the intake's statements (marked `PREPARED`) prepared once per
+    # connection, so that they skip parsing and planning (PostgreSQL's CPU per intake 5.0 → 3.3 ms,
+    # issue 3); every other statement planned for its own values (heatline/core/pgcursor.py).
     # Off (DATABASE_PREPARED_STATEMENTS=false) behind a pooler that cannot keep prepared statements.
     if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
-        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+        from heatline.core.pgcursor import PreparingCursor
+
+        # (psycopg prepares nothing on its own below 2**31 runs; a marked statement at once)
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, cursor_factory=PreparingCursor, prepare_threshold=2**31 - 1
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "registry.Staff"

@@ -67,6 +67,10 @@ def _plain_type(field: Field[Any, Any], vendor: str) -> type | None:
 
 _UNPREPARED = object()
 
+# Marks a statement to be prepared once per connection on PostgreSQL (heatline/core/pgcursor.py); a
+# comment to any database.
+PREPARED = "/* prepared */ "
+
 
 def _is_plain(value: object, plain: type | None) -> bool:
     if plain is str:
@@ -213,7 +217,7 @@ def insert_family(parent: Model, *groups: Sequence[Model]) -> None:
     # Inside a caller's transaction, in a savepoint of its own (as `atomic` would): a failed write (a
     # concurrent push of the same order) leaves that transaction usable.
     with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
-        cursor.execute("WITH " + ", ".join(parts) + f" SELECT (SELECT k FROM p){arrays}", params)
+        cursor.execute(f"{PREPARED}WITH " + ", ".join(parts) + f" SELECT (SELECT k FROM p){arrays}", params)
         parent_key, *group_keys = cursor.fetchone()
     _saved([parent], [parent_key], pk_attname, connection.alias)
     for group, keys, link in zip(groups, group_keys, links, strict=True):

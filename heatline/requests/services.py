@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from heatline.core.errors import ActionForbidden, InvalidInput, TransitionNotAllowed
-from heatline.core.inserts import insert_family
+from heatline.core.inserts import PREPARED, insert_family
 from heatline.core.rules import rule
 from heatline.outbox.services import notification_message, notify, outbox_enqueue, outbox_rows
 from heatline.registry.models import Building, District, Household, Staff
@@ -80,7 +80,7 @@ def request_number_next(day: date, *, unless_order: tuple[str, str] | None = Non
         params += unless_order
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (day, last) SELECT %s, 1 {unless or 'WHERE true '}"
+            f"{PREPARED}INSERT INTO {table} (day, last) SELECT %s, 1 {unless or 'WHERE true '}"
             f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
             params,
         )
@@ -118,7 +118,7 @@ def _household_sql(column: str, vendor: str) -> str:
     households, buildings = quote(Household._meta.db_table), quote(Building._meta.db_table)
     read = ", ".join(f"h.{quote(name)}" for name in _HOUSEHOLD_READ)
     return (
-        f"SELECT {read}, b.district_id FROM {households} h JOIN {buildings} b ON b.id = h.building_id "
+        f"{PREPARED}SELECT {read}, b.district_id FROM {households} h JOIN {buildings} b ON b.id = h.building_id "
         f"WHERE h.{quote(column)} = %s ORDER BY h.id LIMIT 1"
     )
 

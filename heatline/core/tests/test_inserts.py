@@ -199,5 +199,5 @@ def test_outside_a_transaction_a_family_is_one_statement_on_postgresql(org: Org)
     request, clocks, events, outbox = _family(org, "RX2026112099993")
     with CaptureQueriesContext(connection) as queries:
         insert_family(request, clocks, events, outbox)
-    assert [query["sql"][:5] for query in queries.captured_queries] == ["WITH "]
+    assert [query["sql"][:20] for query in queries.captured_queries] == ["/* prepared */ WITH "]
     assert Clock.objects.filter(service_request=request).count() == 3  # committed by itself
