@@ -52,6 +52,18 @@ def incidents_open_for_households(household_ids: Iterable[int]) -> dict[int, lis
     return dict(found)
 
 
+def incidents_for_requests(request_ids: Iterable[int]) -> dict[int, Incident]:
+    """The incident each linked call is counted in: {request_id: incident}, one query for a page of requests.
+
+    A linked call is not dispatched on its own (the incident's crew works for all of them): whoever reads the
+    request must see that it waits on the incident."""
+    ids = list(request_ids)
+    if not ids:
+        return {}
+    links = IncidentLink.objects.filter(service_request_id__in=ids).select_related("incident")
+    return {link.service_request_id: link.incident for link in links}
+
+
 class PublicIncident(TypedDict):
     """What a resident may read about an outage at their address: no names, no phones, no free text."""
 

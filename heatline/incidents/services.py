@@ -243,9 +243,11 @@ def _status_locked(incident: Incident, *, exclusive: bool) -> str:
 def _link(incident: Incident, service_request: ServiceRequest, by: Staff, now: datetime) -> IncidentLink:
     try:
         with transaction.atomic():
-            return IncidentLink.objects.create(
+            link = IncidentLink.objects.create(
                 incident=incident, service_request=service_request, linked_at=now, linked_by=by
             )
+            _note_link(incident, service_request, by, now)
+            return link
     except IntegrityError:
         existing = IncidentLink.objects.filter(service_request=service_request).first()
         if existing is None:
@@ -253,6 +255,20 @@ def _link(incident: Incident, service_request: ServiceRequest, by: Staff, now: d
         if existing.incident_id != incident.pk:
             raise Conflict(_("该工单已关联到其他事件")) from None
         return existing
+
+
+def _note_link(incident: Incident, service_request: ServiceRequest, by: Staff, now: datetime) -> None:
+    """The request's own history says which incident it was counted in (its status does not change)."""
+    RequestEvent.objects.create(
+        service_request=service_request,
+        at=now,
+        actor=by,
+        action=Action.NOTE,
+        from_status=service_request.status,
+        to_status=service_request.status,
+        note=_("关联故障事件 %(incident)s,随事件统一处置") % {"incident": incident},
+        extra={"incident": incident.number},
+    )
 
 
 def _refuse_closed(incident: Incident, status: str) -> None:
@@ -291,6 +307,7 @@ def incident_link_call(
         link = IncidentLink.objects.create(
             incident=incident, service_request=service_request, linked_at=now, linked_by=by
         )
+        _note_link(incident, service_request, by, now)
         return service_request, link
     return service_request, _link(incident, service_request, by, now)
 

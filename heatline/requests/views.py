@@ -24,7 +24,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from heatline.core.errors import ActionForbidden, DomainError, InvalidInput, NotVisible, TransitionNotAllowed
 from heatline.core.rules import rule
-from heatline.incidents.selectors import incidents_open_for_households
+from heatline.incidents.models import Incident
+from heatline.incidents.selectors import incidents_for_requests, incidents_open_for_households
 from heatline.proactive.selectors import watchlist_status_for_households
 from heatline.registry.models import District, Household, Role, Staff
 from heatline.registry.scoping import mask_name, mask_phone, scope_by_district, sees_personal_data
@@ -324,17 +325,20 @@ class Row:
     phone: str
     caller_name: str
     is_overdue: bool
+    incident: Incident | None  # the outage a linked call waits on (it has no job of its own)
 
 
 def _rows(requests: list[ServiceRequest], viewer: Staff) -> list[Row]:
     show = sees_personal_data(viewer)
     now = timezone.now()
+    incidents = incidents_for_requests(r.pk for r in requests)
     return [
         Row(
             service_request=r,
             phone=r.phone if show else mask_phone(r.phone),
             caller_name=r.caller_name if show else mask_name(r.caller_name),
             is_overdue=r.status in OPEN_STATUSES and r.next_due_at is not None and r.next_due_at < now,
+            incident=incidents.get(r.pk),
         )
         for r in requests
     ]
@@ -569,6 +573,7 @@ def _detail_page(
         "page_error": page_error,
         "now": timezone.now(),
         "is_government": service_request.source in ("12345", "12319"),
+        "incident": incidents_for_requests([service_request.pk]).get(service_request.pk),
     }
     return render(request, "requests/detail.html", context, status=status)
 

@@ -83,6 +83,24 @@ def test_a_linked_call_keeps_its_data_and_starts_no_crew_job(org) -> None:
 
 
 @pytest.mark.django_db
+def test_linking_a_registered_request_is_in_its_history_once(org) -> None:
+    # given: a request dispatched on its own
+    incident = station_fault(org)
+    own = registered_request(org)
+    status = own.status
+
+    # when: linked twice (the second is a no-op)
+    incident_link_request(incident=incident, service_request=own, by=org.operator)
+    incident_link_request(incident=incident, service_request=own, by=org.operator)
+
+    # then: one note in the request's history, by the operator, naming the incident; the status is unchanged
+    notes = list(own.events.filter(action="note"))
+    assert len(notes) == 1
+    assert (notes[0].actor_id, notes[0].from_status, notes[0].to_status) == (org.operator.pk, status, status)
+    assert notes[0].extra == {"incident": incident.number}
+
+
+@pytest.mark.django_db
 def test_linking_outside_the_affected_area_or_to_a_closed_incident_is_refused(org) -> None:
     # given: an incident on one building only
     incident = incident_open(
@@ -160,7 +178,10 @@ def test_resolving_reports_every_linked_call_and_starts_its_callback_clock(org) 
         callback = call.clocks.get(name=ClockName.CALLBACK)
         assert callback.due_at == T0 + timedelta(hours=25)
         assert call.next_due_at == callback.due_at
-        assert list(call.events.values_list("action", flat=True)) == ["register", "complete", "report"]
+        actions = list(call.events.values_list("action", flat=True))
+        assert actions == ["register", "note", "complete", "report"]
+        link_note = call.events.get(action="note")
+        assert link_note.extra == {"incident": incident.number} and incident.number in link_note.note
     assert Outbox.objects.filter(topic="resident.sms").count() == 3
     report = IncidentClock.objects.get(incident=incident, name=IncidentClockName.REPORT)
     assert report.met_at == T0 + timedelta(hours=1)

@@ -14,6 +14,7 @@ from heatline.registry.models import Staff
 from heatline.registry.services import api_token_create
 from heatline.registry.tests.factories import HouseholdFactory
 from heatline.requests.models import Callback, ServiceRequest, Status
+from heatline.requests.tests.factories import registered_request
 
 ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 
@@ -229,3 +230,25 @@ def test_home_dashboard_shows_open_incidents_and_planned_outages(org) -> None:
     outage = planned_outage(org, start=now + timedelta(days=2), end=now + timedelta(days=2, hours=5))
     page = _signed_in(org.operator).get("/").content.decode()
     assert fault.number in page and outage.number in page
+
+
+@pytest.mark.django_db
+def test_a_linked_call_shows_its_incident_on_the_request_pages(org) -> None:
+    # given: a call linked to an open station fault, and a call dispatched on its own
+    incident = station_fault(org, expected_restore_at=timezone.now() + timedelta(hours=3))
+    linked = linked_call(org, incident)
+    alone = registered_request(org, household=org.other_household)
+    client = _signed_in(org.operator)
+
+    # when: the operator opens the linked request and the request list
+    detail = client.get(f"/requests/{linked.number}/").content.decode()
+    listing = client.get("/requests/").content.decode()
+    other = client.get(f"/requests/{alone.number}/").content.decode()
+
+    # then: the request says which incident it waits on, with a link to it; the other request does not
+    assert f'href="/incidents/{incident.pk}/"' in detail and incident.title in detail
+    assert "由事件统一处置" in detail and "由事件统一处置" not in other
+    row = listing[listing.index(linked.number) : listing.index("</tr>", listing.index(linked.number))]
+    assert f"随事件{incident.number}处置" in row
+    alone_row = listing[listing.index(alone.number) : listing.index("</tr>", listing.index(alone.number))]
+    assert "随事件" not in alone_row
