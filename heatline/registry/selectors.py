@@ -24,8 +24,9 @@ def household_search(*, q: str, viewer: Staff, limit: int = 20) -> QuerySet[Hous
     for part in q.split():
         condition &= Q(address__contains=part)
     # Take the first matches through the trigram index (PostgreSQL) without ordering, then sort those:
-    # ordering first makes the database walk the whole address index for a common fragment.
-    first_matches = queryset.filter(condition).values("pk")[: max(limit * 10, 200)]
+    # ordering first makes the database walk a whole index (the model's default order, account number, or
+    # the address) and filter every household for a rare fragment (200,000 rows: 30 ms → 1 ms).
+    first_matches = queryset.filter(condition).order_by().values("pk")[: max(limit * 10, 200)]
     return queryset.filter(pk__in=first_matches).order_by("address")[:limit]
 
 
