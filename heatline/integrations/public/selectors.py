@@ -28,8 +28,9 @@ def addresses_matching(*, q: str, limit: int = 10) -> list[str]:
     queryset = Household.objects.all()
     for part in parts:
         queryset = queryset.filter(address__contains=part)
-    # The first matches (trigram index), then sorted: ordering first would walk the whole address index.
-    first_matches = queryset.values("pk")[:200]
+    # The first matches (trigram index), then sorted: ordering first (also the model's default order) would
+    # walk a whole index and filter every household.
+    first_matches = queryset.order_by().values("pk")[:200]
     matches = Household.objects.filter(pk__in=first_matches).order_by("address")
     return list(matches.values_list("address", flat=True)[:limit])
 

@@ -4,10 +4,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from heatline.integrations.models import CallbackInvite, ServiceHall
+from heatline.integrations.public.selectors import addresses_matching
 from heatline.integrations.public.services import (
     REPORTS_PER_IP_PER_HOUR,
     callback_invites_send,
@@ -132,6 +135,22 @@ def test_the_address_picker_shows_addresses_only(org: Org) -> None:
     assert org.household.account_number not in body
     assert org.household.phone not in body
     assert Client().get("/public/addresses/", {"address": "x"}).content.decode().strip() == ""
+
+
+@pytest.mark.django_db
+def test_the_address_picker_sorts_only_its_first_matches(org: Org) -> None:
+    # given: more households of one building than the picker shows
+    for room in range(301, 316):
+        HouseholdFactory(building=org.building, room=str(room))
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        found = addresses_matching(q=f"{org.community.name} 3")
+
+    # then: sorted by address, in one query whose inner pick of the first matches has no ORDER BY of its own
+    # (an order there makes PostgreSQL walk a whole index and filter every household)
+    assert len(found) == 10 and found == sorted(found)
+    assert len(queries) == 1 and queries[0]["sql"].count("ORDER BY") == 1
 
 
 @pytest.mark.django_db
