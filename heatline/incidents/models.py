@@ -4,6 +4,7 @@ from typing import Any, Final
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from heatline.registry.models import Building, Community, District, PipeSection, Station, Team
@@ -130,6 +131,17 @@ class Incident(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def state_label(self) -> str:
+        """The status as people read it: a planned outage that has not begun is announced, not in hand."""
+        if (
+            self.kind == IncidentKind.PLANNED
+            and self.status == IncidentStatus.OPEN
+            and self.started_at > timezone.now()
+        ):
+            return str(_("已公告,未开始"))
+        return str(self.get_status_display())  # type: ignore[attr-defined]
 
     @property
     def asset_label(self) -> str:

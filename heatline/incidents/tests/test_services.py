@@ -326,3 +326,15 @@ def test_stats_count_households_restore_time_and_calls(org) -> None:
     assert stats["restore_hours_median"] == 3.0
     assert outside["incidents"] == 1  # the station also feeds the other district's building
     assert RequestEvent.objects.filter(action="report").count() == 2
+
+
+@pytest.mark.django_db
+def test_a_planned_outage_reads_as_announced_until_it_begins(org) -> None:
+    with time_machine.travel(T0, tick=False) as traveller:
+        planned = planned_outage(org, start=T0 + timedelta(days=2), end=T0 + timedelta(days=2, hours=6))
+        fault = station_fault(org, started_at=T0)
+        assert planned.state_label == "已公告,未开始"
+        assert fault.state_label == str(IncidentStatus.OPEN.label)
+
+        traveller.move_to(T0 + timedelta(days=2, minutes=1))
+        assert planned.state_label == str(IncidentStatus.OPEN.label)
