@@ -161,8 +161,10 @@ HEATLINE_USE_SMS = env.bool("HEATLINE_USE_SMS", default=False)
 HEATLINE_WEBHOOK_URL = env.str("HEATLINE_WEBHOOK_URL", default="")
 HEATLINE_EXCHANGE_SECRET = env.str("HEATLINE_EXCHANGE_SECRET", default="heatline-exchange-demo-secret")
 HEATLINE_EXCHANGE_WEBHOOK_URL = env.str("HEATLINE_EXCHANGE_WEBHOOK_URL", default="")
-# Where residents reach the public page (links in SMS, e.g. the web callback).
-HEATLINE_PUBLIC_BASE_URL = env.str("HEATLINE_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# Where residents reach the public page (links in SMS, e.g. the web callback); the demo's own address by default.
+HEATLINE_PUBLIC_BASE_URL = env.str(
+    "HEATLINE_PUBLIC_BASE_URL", default=f"http://127.0.0.1:{env.int('HEATLINE_PORT', default=8000)}"
+)
 HEATLINE_WORKER_IDLE_SECONDS = env.float("HEATLINE_WORKER_IDLE_SECONDS", default=2.0)
 
 LOGGING = {
