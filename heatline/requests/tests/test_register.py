@@ -318,3 +318,53 @@ def test_a_push_that_loses_the_race_inside_a_callers_transaction_answers_with_th
         )
         assert ServiceRequest.objects.filter(external_id="GOV-R").count() == 1  # the transaction goes on
     assert (loser.pk, created) == (winner.pk, False)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="concurrent writers need PostgreSQL (SQLite serialises them)",
+)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_eight_pushes_of_one_order_at_once_make_one_request(org: Org) -> None:
+    """The platform pushes one order again and again, from several connections at the same moment (half of
+    them inside a transaction, as the exchange runs): one request, one family of rows, the same answer."""
+    import threading
+
+    from django.db import transaction
+
+    count = 8
+    barrier = threading.Barrier(count)
+    answers: list[tuple[int, bool]] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def push(index: int) -> None:
+        try:
+            barrier.wait()
+            intake = _intake(
+                org, source=Source.GOV_12345, external_id="GOV-AT-ONCE", phone=f"138000001{index:02d}"
+            )
+            if index % 2:
+                with transaction.atomic():
+                    answer = request_register(intake=intake, by=org.operator)
+            else:
+                answer = request_register(intake=intake, by=org.operator)
+            with lock:
+                answers.append((answer[0].pk, answer[1]))
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=push, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    stored = ServiceRequest.objects.get(source=Source.GOV_12345, external_id="GOV-AT-ONCE")
+    assert len(answers) == count and {pk for pk, _ in answers} == {stored.pk}
+    assert [created for _, created in answers].count(True) == 1
+    assert sorted(stored.events.values_list("action", flat=True)) == ["dispatch", "register"]
+    assert stored.clocks.filter(name="intake").count() == 1
