@@ -3,13 +3,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
 from django.utils import timezone
 
 from heatline.core.errors import ActionForbidden, InvalidInput, TransitionNotAllowed
 from heatline.outbox.models import Outbox
+from heatline.registry.models import Staff
 from heatline.registry.tests.factories import Org
 from heatline.requests.jobs import clocks_sweep
-from heatline.requests.models import Action, ClockName, Kind, RequestEvent, Status
+from heatline.requests.models import Action, ClockName, Kind, RequestEvent, ServiceRequest, Status
 from heatline.requests.tests.factories import emergency_request, registered_request, reported_request
 from heatline.requests.transitions import Params, request_transition
 
@@ -130,3 +132,49 @@ def test_a_stale_copy_loses_the_race_with_a_conflict(org: Org) -> None:
     request_transition(service_request=service_request, action=Action.CONTACT, by=org.worker)
     with pytest.raises(TransitionNotAllowed):
         request_transition(service_request=stale, action=Action.CONTACT, by=org.responsible)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_people_recording_one_step_at_the_same_moment_record_it_once(org: Org) -> None:
+    """Two staff press 联系预约 on one request at once, each from the page they loaded: one wins, the other is
+    told (a conflict or 'not allowed now'); one event, one met clock, nothing half-saved."""
+    import threading
+
+    from django.db import transaction
+
+    from heatline.core.errors import DomainError
+
+    service_request = registered_request(org)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def press(by: Staff) -> None:
+        copy = ServiceRequest.objects.get(pk=service_request.pk)  # the page each of them loaded
+        try:
+            barrier.wait()
+            with transaction.atomic():
+                request_transition(
+                    service_request=copy, action=Action.CONTACT, by=by, params=Params(note="已联系")
+                )
+            outcome = "done"
+        except DomainError as error:
+            outcome = type(error).__name__
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=press, args=(by,)) for by in (org.worker, org.responsible)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes)[0] != "done" and sorted(outcomes).count("done") == 1, outcomes
+    service_request.refresh_from_db()
+    assert service_request.status == Status.CONTACTED
+    assert service_request.events.filter(action=Action.CONTACT).count() == 1
+    contact = service_request.clocks.get(name=ClockName.CONTACT)
+    assert contact.met_at is not None
