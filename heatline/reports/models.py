@@ -15,11 +15,12 @@ class Cut(models.TextChoices):
     DISTRICT = "district", _("片区")  # day × district only (no category): the headline sums
     SOURCE = "source", _("来源")
     KIND = "kind", _("类型")
+    TEAM = "team", _("班组")  # day × district × category × the team the request went to
 
 
 class DailyFigure(models.Model):
-    """Requests received on one local day in one district and category (and, in the `source` and `kind`
-    cuts, one source or kind): every count the dashboard and `summary()` sum. Rebuilt by
+    """Requests received on one local day in one district and category (and, in the `source`, `kind` and
+    `team` cuts, one source, kind or team): every count the dashboard and `summary()` sum. Rebuilt by
     `rollup.rollup_refresh`, never edited by hand."""
 
     cut = models.CharField(_("维度"), max_length=8, choices=Cut.choices, blank=True)
@@ -28,6 +29,7 @@ class DailyFigure(models.Model):
     category_id = models.IntegerField(_("类别"), null=True)
     source = models.CharField(_("来源"), max_length=20, blank=True)
     kind = models.CharField(_("类型"), max_length=12, blank=True)
+    team_id = models.IntegerField(_("班组"), null=True)
 
     total = models.IntegerField(default=0)
     excluded = models.IntegerField(default=0)

@@ -62,7 +62,7 @@ RECENT_EVERY = dt.timedelta(minutes=5)
 _LOCK_KEY = 0x48_4C_52_55  # pg advisory lock: one refresh at a time across workers
 
 # Grouping keys, named as on ServiceRequest; "day" is the local day of received_at.
-FINEST = ("day", "district_id", "category_id", "source", "kind")
+FINEST = ("day", "district_id", "category_id", "source", "kind", "team_id")
 
 Figures = dict[str, int]
 
@@ -275,12 +275,13 @@ def rollup_refresh(day_from: dt.date, day_to: dt.date, *, now: dt.datetime | Non
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
         finest = aggregate(requests_q=span, scope=_no_scope, keys=FINEST, now=now)
         cuts: dict[tuple[Any, ...], Figures] = {}
-        for (day, district_id, category_id, source, kind), figures in finest.items():
+        for (day, district_id, category_id, source, kind, team_id), figures in finest.items():
             for key in (
-                (Cut.ALL, day, district_id, category_id, "", ""),
-                (Cut.DISTRICT, day, district_id, None, "", ""),
-                (Cut.SOURCE, day, district_id, category_id, source, ""),
-                (Cut.KIND, day, district_id, category_id, "", kind),
+                (Cut.ALL, day, district_id, category_id, "", "", None),
+                (Cut.DISTRICT, day, district_id, None, "", "", None),
+                (Cut.SOURCE, day, district_id, category_id, source, "", None),
+                (Cut.KIND, day, district_id, category_id, "", kind, None),
+                (Cut.TEAM, day, district_id, category_id, "", "", team_id),
             ):
                 target = cuts.get(key)
                 if target is None:
@@ -298,9 +299,10 @@ def rollup_refresh(day_from: dt.date, day_to: dt.date, *, now: dt.datetime | Non
                     category_id=category_id,
                     source=source,
                     kind=kind,
+                    team_id=team_id,
                     **figures,
                 )
-                for (cut, day, district_id, category_id, source, kind), figures in cuts.items()
+                for (cut, day, district_id, category_id, source, kind, team_id), figures in cuts.items()
             ),
             batch_size=2000,
         )

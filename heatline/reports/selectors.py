@@ -304,15 +304,15 @@ class Plan:
 
 
 def plan_for(flt: ReportFilter, now: dt.datetime | None = None) -> Plan:
-    """The roll-up serves every filter but a team (not a roll-up dimension) or source and kind together."""
+    """The roll-up serves every filter but two of source, kind and team together (no cut has two)."""
     everything_live = Plan(cut=None, rolled=None, live=((flt.date_from, flt.date_to),))
-    if flt.team_id or (flt.source and flt.kind):
+    if [bool(flt.source), bool(flt.kind), bool(flt.team_id)].count(True) > 1:
         return everything_live
     today = timezone.localdate(now or timezone.now())
     covered = covered_days(flt.date_from, flt.date_to, today=today)
     if not covered:
         return everything_live
-    cut = Cut.SOURCE if flt.source else Cut.KIND if flt.kind else Cut.ALL
+    cut = Cut.SOURCE if flt.source else Cut.KIND if flt.kind else Cut.TEAM if flt.team_id else Cut.ALL
     return Plan(
         cut=cut,
         rolled=(min(covered), max(covered)),
@@ -339,6 +339,8 @@ def _rolled(
         rows = rows.filter(source=flt.source)
     if flt.kind:
         rows = rows.filter(kind=flt.kind)
+    if flt.team_id:
+        rows = rows.filter(team_id=flt.team_id)
     ids = visible_district_ids(viewer)
     if ids is not None:
         rows = rows.filter(district_id__in=ids)

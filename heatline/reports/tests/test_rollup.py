@@ -1,6 +1,7 @@
 """The daily roll-up: its figures equal the live computation, refreshing is idempotent, today is live."""
 
 import datetime as dt
+from dataclasses import replace
 from io import StringIO
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -67,6 +68,10 @@ FILTERS: list[tuple[str, dict[str, str]]] = [
     ("manager", {"district": "OTHER"}),
     ("manager", {"branch": "BRANCH"}),
     ("manager", {"source": Source.GOV_12319, "kind": "emergency"}),  # not a cut: all live
+    ("manager", {"team": "CREW"}),
+    ("manager", {"team": "CREW", "category": "CAT"}),
+    ("responsible", {"team": "CREW"}),
+    ("manager", {"team": "CREW", "source": Source.GOV_12319}),  # not a cut: all live
     ("manager", {"from": "2025-11-19", "to": "2025-11-20"}),
 ]
 
@@ -81,6 +86,8 @@ def _params(org: Org, raw: dict[str, str]) -> dict[str, str]:
         params["district"] = str(org.other_district.pk)
     if params.get("branch") == "BRANCH":
         params["branch"] = str(org.other_district.branch_id)
+    if params.get("team") == "CREW":
+        params["team"] = str(org.crew.pk)
     return params
 
 
@@ -115,8 +122,14 @@ def test_rolled_up_figures_equal_the_live_computation(org: Org) -> None:
         assert plan.rolled == (FIRST, TODAY - dt.timedelta(days=1))
         assert plan.live == ((TODAY, TODAY),)
         rolled = _figures(org)
+        team = s.ReportFilter(date_from=FIRST, date_to=TODAY, team_id=org.crew.pk)
+        assert s.plan_for(team, NOW).cut == Cut.TEAM
+        assert s.plan_for(replace(team, source=Source.GOV_12319), NOW).cut is None
     for (role, raw), before, after in zip(FILTERS, live, rolled, strict=True):
         assert after == before, (role, raw)
+    # the crew's figures are some of the requests, not none and not all (the emergencies went to the crew)
+    crew = FILTERS.index(("manager", {"team": "CREW"}))
+    assert 0 < rolled[crew]["summary"]["total"] < rolled[0]["summary"]["total"]
 
 
 @pytest.mark.django_db
@@ -158,7 +171,7 @@ def test_refresh_is_idempotent(org: Org) -> None:
     assert days == {FIRST + dt.timedelta(days=n) for n in range(4)}
     assert TODAY not in days
     cuts = set(DailyFigure.objects.values_list("cut", flat=True))
-    assert cuts == {Cut.ALL, Cut.DISTRICT, Cut.SOURCE, Cut.KIND}
+    assert cuts == {Cut.ALL, Cut.DISTRICT, Cut.SOURCE, Cut.KIND, Cut.TEAM}
     assert sum(DailyFigure.objects.filter(cut=Cut.ALL).values_list("total", flat=True)) == 6 + 4 * 3
 
 
