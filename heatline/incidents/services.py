@@ -243,11 +243,7 @@ def _status_locked(incident: Incident, *, exclusive: bool) -> str:
 def _link(incident: Incident, service_request: ServiceRequest, by: Staff, now: datetime) -> IncidentLink:
     try:
         with transaction.atomic():
-            link = IncidentLink.objects.create(
-                incident=incident, service_request=service_request, linked_at=now, linked_by=by
-            )
-            _note_link(incident, service_request, by, now)
-            return link
+            return _link_new(incident, service_request, by, now)
     except IntegrityError:
         existing = IncidentLink.objects.filter(service_request=service_request).first()
         if existing is None:
@@ -257,8 +253,11 @@ def _link(incident: Incident, service_request: ServiceRequest, by: Staff, now: d
         return existing
 
 
-def _note_link(incident: Incident, service_request: ServiceRequest, by: Staff, now: datetime) -> None:
-    """The request's own history says which incident it was counted in (its status does not change)."""
+def _link_new(incident: Incident, service_request: ServiceRequest, by: Staff, now: datetime) -> IncidentLink:
+    """The link, and a note in the request's own history naming the incident (its status does not change)."""
+    link = IncidentLink.objects.create(
+        incident=incident, service_request=service_request, linked_at=now, linked_by=by
+    )
     RequestEvent.objects.create(
         service_request=service_request,
         at=now,
@@ -269,6 +268,7 @@ def _note_link(incident: Incident, service_request: ServiceRequest, by: Staff, n
         note=_("关联故障事件 %(incident)s,随事件统一处置") % {"incident": incident},
         extra={"incident": incident.number},
     )
+    return link
 
 
 def _refuse_closed(incident: Incident, status: str) -> None:
@@ -304,11 +304,7 @@ def incident_link_call(
     now = timezone.now()
     if created:
         # A request registered in this very transaction cannot be linked yet: no savepoint needed.
-        link = IncidentLink.objects.create(
-            incident=incident, service_request=service_request, linked_at=now, linked_by=by
-        )
-        _note_link(incident, service_request, by, now)
-        return service_request, link
+        return service_request, _link_new(incident, service_request, by, now)
     return service_request, _link(incident, service_request, by, now)
 
 
