@@ -20,14 +20,21 @@ def household_search(*, q: str, viewer: Staff, limit: int = 20) -> QuerySet[Hous
     if q.isdigit():
         by_account = queryset.filter(account_number__startswith=q)
         return (by_account | queryset.filter(Q(phone=q) | Q(phone2=q))).order_by("account_number")[:limit]
+    return by_address_fragments(queryset, q.split(), limit=limit)[:limit]
+
+
+def by_address_fragments(
+    queryset: QuerySet[Household], parts: list[str], *, limit: int
+) -> QuerySet[Household]:
+    """The households of `queryset` whose address holds every fragment, sorted by address; slice it to
+    `limit`. The first matches are taken through the trigram index (PostgreSQL) without any order, then
+    sorted: an order there (the model's default, account number, or the address) makes the database walk a
+    whole index and filter every household for a rare fragment (200,000 households: 30 ms → 1 ms)."""
     condition = Q()
-    for part in q.split():
+    for part in parts:
         condition &= Q(address__contains=part)
-    # Take the first matches through the trigram index (PostgreSQL) without ordering, then sort those:
-    # ordering first makes the database walk a whole index (the model's default order, account number, or
-    # the address) and filter every household for a rare fragment (200,000 rows: 30 ms → 1 ms).
     first_matches = queryset.filter(condition).order_by().values("pk")[: max(limit * 10, 200)]
-    return queryset.filter(pk__in=first_matches).order_by("address")[:limit]
+    return queryset.filter(pk__in=first_matches).order_by("address")
 
 
 def households_by_phone(*, phone: str, viewer: Staff) -> QuerySet[Household]:

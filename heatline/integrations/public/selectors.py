@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 
 from heatline.integrations.models import ServiceHall
 from heatline.registry.models import Company, Household
+from heatline.registry.selectors import by_address_fragments
 from heatline.requests.models import Category, RequestEvent, ServiceRequest
 
 
@@ -25,13 +26,7 @@ def addresses_matching(*, q: str, limit: int = 10) -> list[str]:
     parts = q.split()
     if not parts or len(q.strip()) < 2 or len(q) > 60:
         return []
-    queryset = Household.objects.all()
-    for part in parts:
-        queryset = queryset.filter(address__contains=part)
-    # The first matches (trigram index), then sorted: ordering first (also the model's default order) would
-    # walk a whole index and filter every household.
-    first_matches = queryset.order_by().values("pk")[:200]
-    matches = Household.objects.filter(pk__in=first_matches).order_by("address")
+    matches = by_address_fragments(Household.objects.all(), parts, limit=limit)
     return list(matches.values_list("address", flat=True)[:limit])
 
 
