@@ -71,6 +71,8 @@ def test_field_worker_records_contact_arrival_and_completion_with_a_photo(org: O
             reverse("requests:act", args=[service_request.number, Action.COMPLETE]),
             {"cause": "radiator_air", "result": "暖气片放气,室温21度", "photo": photo},
         )
+        # the detail page is read at the same moved clock: the session began at T0, not on the real date
+        detail = client.get(reverse("requests:detail", args=[service_request.number])).content.decode()
 
     # then: each step redirected, the request is completed, the photo is stored on the completion event
     assert [contacted.status_code, arrived.status_code, completed.status_code] == [302, 302, 302]
@@ -84,7 +86,6 @@ def test_field_worker_records_contact_arrival_and_completion_with_a_photo(org: O
     assert (media / attachment.file.name).exists()
     contact = service_request.clocks.get(name=ClockName.CONTACT)
     assert contact.met_at == T0 + timedelta(minutes=10) and contact.breached_at is None
-    detail = client.get(reverse("requests:detail", args=[service_request.number])).content.decode()
     assert attachment.file.url in detail
     assert "按时完成" in detail
 
