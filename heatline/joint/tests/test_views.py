@@ -95,11 +95,13 @@ def test_dispute_flow_end_to_end_through_the_ui(org: Org) -> None:
         )
         called_back = act(client, case, "callback", {"reached": "1", "solved": "1", "note": "室温22度"})
         closed = act(client, case, "close", {})
+        # the download is made at the moved clock too: the session began at T0, not on the real date
+        document = CaseDocument.objects.get()
+        download = client.get(reverse("joint:document", args=[case.pk, document.pk]))
 
     # then: every step is on the page, the photo on the timeline, the request at its own callback
     page = mediated.content.decode()
     assert "已保存" in page and "兴安街道社区" in page and "回访诉求人(24小时)" in page
-    document = CaseDocument.objects.get()
     assert document.kind == DocumentKind.PHOTO
     assert reverse("joint:document", args=[case.pk, document.pk]) in page
     assert "物业协助检查阀门" in contact.content.decode()
@@ -108,7 +110,6 @@ def test_dispute_flow_end_to_end_through_the_ui(org: Org) -> None:
     case.refresh_from_db()
     assert case.status == CaseStatus.CLOSED
     assert ServiceRequest.objects.get(pk=service_request.pk).status == Status.REPORTED
-    download = client.get(reverse("joint:document", args=[case.pk, document.pk]))
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == b"jpeg-bytes"  # type: ignore[attr-defined]
 

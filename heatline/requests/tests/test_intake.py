@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from heatline.registry.tests.factories import Org
 from heatline.requests.models import Action, Kind, RequestEvent, ServiceRequest, Source, Status
@@ -24,7 +25,10 @@ def _client_for(staff: Any) -> Client:
 
 def _intake_data(org: Org, **fields: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "received_at": "2026-11-20 07:58:00",
+        # two minutes ago on whatever clock the test runs (moved or real): never a fixed date
+        "received_at": timezone.localtime(timezone.now() - timedelta(minutes=2)).strftime(
+            "%Y-%m-%d %H:%M:%S"
+        ),
         "source": Source.HOTLINE,
         "phone": "13800000001",
         "caller_name": "李四",
