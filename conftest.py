@@ -1,7 +1,9 @@
 """Test set-up shared by every app: the database comes from DATABASE_URL (SQLite or PostgreSQL)."""
 
 import importlib
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -56,3 +58,17 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
         return
     migration = importlib.import_module("heatline.requests.migrations.0002_reference_causes_categories")
     migration.forwards(apps, None)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many browser tests ran (not skipped); `make test` collects the counts into its last line."""
+    ran = sum(
+        1
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if getattr(report, "when", "") == "call" and "tests/browser/" in getattr(report, "nodeid", "")
+    )
+    terminalreporter.write_line(f"{ran} browser tests ran")
+    count_file = os.environ.get("HEATLINE_BROWSER_COUNT_FILE")
+    if count_file:
+        Path(count_file).write_text(str(ran))

@@ -145,7 +145,13 @@ def main() -> None:
     )
     results: dict[str, Any] = {"bench": "intake", "households": households}
     # As in production: DEBUG off (no query log kept per request).
-    with gunicorn(url, workers=2, DEBUG="false", SECRET_KEY="bench-only-secret-key") as base:
+    with gunicorn(
+        url,
+        workers=2,
+        DEBUG="false",
+        SECRET_KEY="bench-only-secret-key",
+        HEATLINE_EXCHANGE_SECRET="bench-only-exchange-secret",
+    ) as base:
         api = base + "/api/v1"
         log("warm-up")
         load(api + "/requests", token=token, n=50, c=2, method="POST", body=body.replace("{run}", "W"))

@@ -2,20 +2,22 @@
 
 Auth: `Authorization: Bearer <token>` (`heatline apitoken USERNAME`) or the UI's session (with CSRF).
 Domain errors map to HTTP here, once: InvalidInput 422, ActionForbidden 403, NotVisible 404,
-TransitionNotAllowed/Conflict 409; a database that is down answers 503.
+TransitionNotAllowed/Conflict 409; numbers beyond the database and malformed multipart bodies 422/400;
+a database that is down answers 503.
 """
 
 import logging
 from typing import Any
 
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
-from heatline.core.errors import DomainError
+from heatline.core.errors import DomainError, out_of_range_input
 from heatline.registry.models import Staff
 from heatline.registry.tokens import staff_for_token
 
@@ -70,14 +72,19 @@ def auth_error(request: HttpRequest, error: AuthenticationError) -> HttpResponse
     )
 
 
+@api.exception_handler(OverflowError)
 @api.exception_handler(ValueError)
-def nul_character(request: HttpRequest, error: ValueError) -> HttpResponse:
-    """PostgreSQL cannot store NUL (0x00) in text: a client that sends one gets a 422, not a 500."""
-    if "NUL" not in str(error) and "\\x00" not in str(error):
+@api.exception_handler(DataError)
+@api.exception_handler(IntegrityError)
+@api.exception_handler(MultiPartParserError)
+def input_out_of_range(request: HttpRequest, error: Exception) -> HttpResponse:
+    """An id, page or number beyond what the database holds, a NUL in text, an unparsable multipart body: 4xx."""
+    answer = out_of_range_input(error)
+    if answer is None:
         raise error
-    return api.create_response(
-        request, {"detail": _("文本中不能包含空字符(0x00)"), "code": "invalid"}, status=422
-    )
+    log.info("input out of range on %s: %s", request.get_full_path(), error)
+    status, detail = answer
+    return api.create_response(request, {"detail": detail, "code": "invalid"}, status=status)
 
 
 @api.exception_handler(OperationalError)

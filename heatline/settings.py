@@ -4,6 +4,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 django_stubs_ext.monkeypatch()
 
@@ -51,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "heatline.core.middleware.DatabaseUnavailableMiddleware",
+    "heatline.core.middleware.OutOfRangeInputMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -159,7 +161,17 @@ if not DEBUG:
 HEATLINE_USE_WEBHOOK = env.bool("HEATLINE_USE_WEBHOOK", default=False)
 HEATLINE_USE_SMS = env.bool("HEATLINE_USE_SMS", default=False)
 HEATLINE_WEBHOOK_URL = env.str("HEATLINE_WEBHOOK_URL", default="")
-HEATLINE_EXCHANGE_SECRET = env.str("HEATLINE_EXCHANGE_SECRET", default="heatline-exchange-demo-secret")
+# The 12345/12319 exchange's signing secret: the demo one only while DEBUG is on; in production it must be set
+# (as SECRET_KEY must), and the demo value is refused, so pushes signed with it are never accepted there.
+DEMO_EXCHANGE_SECRET = "heatline-exchange-demo-secret"
+HEATLINE_EXCHANGE_SECRET = env.str(
+    "HEATLINE_EXCHANGE_SECRET", default=DEMO_EXCHANGE_SECRET if DEBUG else environ.Env.NOTSET
+)
+if not DEBUG and HEATLINE_EXCHANGE_SECRET in ("", DEMO_EXCHANGE_SECRET):
+    raise ImproperlyConfigured(
+        "HEATLINE_EXCHANGE_SECRET must be set to the secret agreed with the 12345/12319 platform when DEBUG is off "
+        "(生产环境必须设置 HEATLINE_EXCHANGE_SECRET,不能使用演示密钥)"
+    )
 HEATLINE_EXCHANGE_WEBHOOK_URL = env.str("HEATLINE_EXCHANGE_WEBHOOK_URL", default="")
 # Where residents reach the public page (links in SMS, e.g. the web callback); the demo's own address by default.
 HEATLINE_PUBLIC_BASE_URL = env.str(

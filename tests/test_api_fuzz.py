@@ -1,9 +1,11 @@
-"""Fuzzing the HTTP API from its own OpenAPI schema (schemathesis): no 5xx, documented responses match.
+"""Fuzzing the HTTP API from its own OpenAPI schema (schemathesis): no 5xx, documented responses and
+content types match.
 
 Each operation gets a bounded number of generated requests, signed in as an administrator (who may see
 everything) over the real WSGI stack, on SQLite and on PostgreSQL.
 """
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,10 +16,13 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from heatline.registry.services import api_token_create
 from heatline.registry.tests.factories import Org
+
+# Generated requests an operation: 25 in `make test`; HEATLINE_FUZZ_EXAMPLES raises it for a longer hunt.
+FUZZ_EXAMPLES = int(os.environ.get("HEATLINE_FUZZ_EXAMPLES", "25"))
 
 # The schema endpoint touches no table, so it loads at collection time through the real WSGI app.
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
@@ -40,10 +45,12 @@ def admin_token(org: Org) -> str:
 
 
 @schema.parametrize()
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(
+    max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
+)
 @pytest.mark.django_db
 def test_api_never_fails_and_answers_as_documented(case: Any, admin_token: str) -> None:
     case.call_and_validate(
         headers={"Authorization": f"Bearer {admin_token}"},
-        checks=[not_a_server_error, response_schema_conformance],
+        checks=[not_a_server_error, content_type_conformance, response_schema_conformance],
     )

@@ -61,3 +61,110 @@ def test_malformed_requests_get_a_clear_error_and_store_nothing(
     assert status in (400, 422), answer
     assert answer.get("detail")
     assert not ServiceRequest.objects.exists()
+
+
+HUGE = "137277360023381295104"  # beyond 64 bits
+BIG64 = str(2**63)  # just beyond a signed 64-bit integer (PostgreSQL's bigint, SQLite's INTEGER)
+BIG32 = str(2**31)  # beyond PostgreSQL's integer (a 32-bit primary key)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/v1/queue?page={HUGE}",
+        f"/api/v1/queue?page={BIG64}",
+        "/api/v1/queue?page=-3",
+        f"/api/v1/queue?page_size={HUGE}",
+        f"/api/v1/watchlist?offset=-3081118&limit=24953&district={HUGE}",
+        f"/api/v1/watchlist?district={BIG64}",
+        f"/api/v1/watchlist?district={BIG32}",
+        f"/api/v1/requests/{HUGE}",
+        f"/api/v1/requests/{BIG64}",
+        f"/api/v1/requests/{BIG32}",
+        "/api/v1/requests/-1",
+    ],
+)
+def test_integers_beyond_the_database_get_a_clear_error_never_a_server_error(
+    org: Org, client: Client, path: str
+) -> None:
+    token = api_token_create(staff=org.admin)
+    response = client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code in (200, 404, 422), (
+        connection.vendor,
+        response.status_code,
+        response.content,
+    )
+    answer = response.json()
+    if response.status_code == 200:  # a page size beyond the maximum is cut to it
+        assert "page_size" in path and answer["count"] == 0, answer
+        return
+    assert answer["code"] in ("invalid", "not_found"), answer
+    assert answer["detail"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("finding", ["0", BIG32, BIG64, HUGE])
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=xyz"],
+)
+def test_a_malformed_multipart_body_gets_a_clear_error(
+    org: Org, client: Client, finding: str, content_type: str
+) -> None:
+    token = api_token_create(staff=org.admin)
+    response = client.post(
+        f"/api/v1/findings/{finding}/photos",
+        data=b'--xyz\r\nContent-Disposition: form-data; name="photos"; filename="a.jpg"\r\n\r\nabc\r\n--xyz--\r\n',
+        content_type=content_type,
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert 400 <= response.status_code < 500, (connection.vendor, response.status_code, response.content)
+    answer = response.json()
+    assert answer["code"] in ("invalid", "not_found"), answer
+    assert answer["detail"]
+
+
+def _page_paths() -> list[str]:
+    """Every page of the apps (not admin, not the API), with each integer in its path beyond 64 bits."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    paths: list[str] = []
+
+    def walk(patterns: list[object], prefix: str) -> None:
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                route = str(entry.pattern)
+                if route.startswith(("admin/", "api/", "i18n/", "accounts/")):
+                    continue
+                walk(entry.url_patterns, prefix + route)
+            elif isinstance(entry, URLPattern):
+                route = prefix + str(entry.pattern)
+                if "<" in route and not all(part.startswith("int:") for part in route.split("<")[1:]):
+                    continue  # string or slug parameters: left to the page tests
+                for converter in ("<int:", ""):
+                    while converter and converter in route:
+                        start = route.index(converter)
+                        route = route[:start] + HUGE + route[route.index(">", start) + 1 :]
+                paths.append("/" + route.lstrip("^").rstrip("$"))
+
+    walk(get_resolver().url_patterns, "")
+    return sorted(set(paths))
+
+
+@pytest.mark.django_db
+def test_no_page_answers_a_server_error_to_numbers_beyond_the_database(org: Org, client: Client) -> None:
+    client.force_login(org.admin)
+    query = "&".join(
+        f"{name}={HUGE}"
+        for name in ("page", "district", "season", "year", "quarter", "team", "category", "station")
+    )
+    query += "&q=%00&phone=1%003"  # PostgreSQL cannot hold a NUL character
+    paths = _page_paths()
+    assert len(paths) > 30  # the walk found the apps' pages
+    failures = []
+    for path in paths:
+        response = client.get(f"{path}?{query}")
+        if response.status_code >= 500:
+            failures.append((path, response.status_code))
+    assert not failures, (connection.vendor, failures)

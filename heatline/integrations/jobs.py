@@ -2,7 +2,7 @@ from datetime import datetime
 
 from heatline.core.worker import job
 from heatline.integrations.exchange.services import nonces_purge
-from heatline.integrations.public.services import callback_invites_send
+from heatline.integrations.public.services import callback_invites_send, rate_counters_purge
 
 
 @job("exchange_nonces_purge")
@@ -13,3 +13,8 @@ def purge_nonces(now: datetime) -> int:
 @job("public_callback_invites")
 def send_callback_invites(now: datetime) -> int:
     return callback_invites_send(now=now)
+
+
+@job("public_rate_counters_purge")
+def purge_rate_counters(now: datetime) -> int:
+    return rate_counters_purge(now=now)

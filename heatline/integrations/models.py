@@ -163,3 +163,26 @@ class ServiceHall(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RateCounter(models.Model):
+    """Hits of one key (an address, a phone) in one fixed window, shared by every web process.
+
+    Counted with one atomic UPSERT (`heatline.integrations.public.services.limit_reached`), so the public
+    page's limits hold however many gunicorn workers and machines answer it; the worker drops past windows.
+    """
+
+    key = models.CharField(_("键"), max_length=120)
+    window_start = models.BigIntegerField(_("时间窗起点(Unix 秒)"))
+    window_end = models.BigIntegerField(_("时间窗终点(Unix 秒)"), db_index=True)
+    count = models.PositiveIntegerField(_("次数"), default=0)
+
+    class Meta:
+        verbose_name = _("频率计数")
+        verbose_name_plural = _("频率计数")
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window_start"], name="rate_counter_key_window")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} @{self.window_start}: {self.count}"

@@ -4,7 +4,7 @@ selector (404 outside the viewer's districts) → one service → Out schema; er
 from contextlib import suppress
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router
+from ninja import Field, Query, Router, Schema
 from ninja import Status as HttpStatus
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.params.functions import Path
@@ -49,7 +49,12 @@ PHONE = Path(..., max_length=20, pattern=r"^[0-9+\-]+$")
 
 
 class RequestPages(PageNumberPagination):
-    """20 a page by default (a phone screen), at most 100 (`page_size`)."""
+    """20 a page by default (a phone screen), at most 100 (`page_size`); pages numbered up to a million, so the
+    offset stays a number every database holds (a page beyond the last is empty)."""
+
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=1_000_000)
+        page_size: int | None = Field(None, ge=1)  # more than 100 is cut to 100
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(page_size=20, max_page_size=100)

@@ -1,6 +1,6 @@
 """The residents' page (no login): report, status by number + phone tail, web callback (第八条, 第十条).
 
-Floods are held back with counters in Django's cache (per IP and per phone) and a honeypot field;
+Floods are held back with counters in the database, shared by every process (per address and per phone) and a honeypot field;
 a double submit is idempotent through the form's one-time id (the request's external id).
 """
 
@@ -9,14 +9,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from heatline.core.errors import InvalidInput
-from heatline.integrations.models import CallbackInvite
+from heatline.integrations.models import CallbackInvite, RateCounter
 from heatline.integrations.services import public_staff
 from heatline.outbox.services import outbox_enqueue
 from heatline.requests.models import (
@@ -47,15 +47,32 @@ class PublicRefused(Exception):
 
 
 def limit_reached(*, key: str, limit: int, window_seconds: int) -> bool:
-    """Count one more hit in a fixed window; True once the count passes `limit`."""
-    cache_key = f"heatline:public:{key}"
-    cache.add(cache_key, 0, window_seconds)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, window_seconds)
-        count = 1
-    return count > limit
+    """Count one more hit in a fixed window; True once the count passes `limit`.
+
+    The count lives in the database (one row a key and window, one atomic INSERT … ON CONFLICT DO UPDATE …
+    RETURNING on SQLite and PostgreSQL alike), so every web process sees the same number.
+    """
+    now = int(timezone.now().timestamp())
+    start = now - now % window_seconds
+    table, key_column, start_column, end_column, count_column = (
+        connection.ops.quote_name(name)
+        for name in (RateCounter._meta.db_table, "key", "window_start", "window_end", "count")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({key_column}, {start_column}, {end_column}, {count_column}) "
+            f"VALUES (%s, %s, %s, 1) ON CONFLICT ({key_column}, {start_column}) "
+            f"DO UPDATE SET {count_column} = {table}.{count_column} + 1 RETURNING {count_column}",
+            [key[:120], start, start + window_seconds],
+        )
+        (count,) = cursor.fetchone()
+    return int(count) > limit
+
+
+def rate_counters_purge(*, now: datetime) -> int:
+    """Drop the counts of windows that have ended (the worker, hourly)."""
+    deleted, _kinds = RateCounter.objects.filter(window_end__lt=int(now.timestamp())).delete()
+    return deleted
 
 
 @dataclass(frozen=True)

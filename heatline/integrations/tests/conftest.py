@@ -10,7 +10,7 @@ from django.core.cache import cache
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    cache.clear()  # rate-limit counters live in the cache
+    cache.clear()  # the watch list and reports keep results in the cache
     yield
     cache.clear()
 

@@ -1,15 +1,17 @@
 import re
-from datetime import datetime, timedelta
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from heatline.integrations.models import CallbackInvite, ServiceHall
+from heatline.integrations.models import CallbackInvite, RateCounter, ServiceHall
 from heatline.integrations.public.selectors import addresses_matching
 from heatline.integrations.public.services import (
     REPORTS_PER_IP_PER_HOUR,
@@ -248,3 +250,61 @@ def test_status_page_offers_the_callback_link_when_reported(org: Org) -> None:
         service_request = reported_request(org, household=household)
     response = Client().post("/public/status/", {"number": service_request.number, "phone_tail": "4321"})
     assert "/public/callback/" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_rate_limit_is_one_count_for_every_process() -> None:
+    """Each thread has its own database connection, as each gunicorn worker has: 60 look-ups from one address
+    through 4 of them are answered 20 times in all, not 20 times a worker."""
+    from heatline.integrations.public.services import LOOKUPS_PER_IP_PER_HOUR, lookup_allowed
+
+    answered: list[bool] = []
+    barrier = threading.Barrier(4)
+
+    def counted(hit: Callable[[], bool]) -> bool:
+        # The test database on SQLite is in memory with a shared cache, which locks a table instead of
+        # waiting for it as the file database (WAL, busy timeout) does: try the hit again, as that would.
+        for _ in range(10_000):
+            try:
+                return hit()
+            except OperationalError as error:
+                if "locked" not in str(error):
+                    raise
+        raise AssertionError("the counter stayed locked")
+
+    failures: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            for _ in range(15):
+                answered.append(counted(lambda: lookup_allowed(ip="203.0.113.9")))
+        except BaseException as error:
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    assert len(answered) == 60
+    assert answered.count(True) == LOOKUPS_PER_IP_PER_HOUR
+    assert RateCounter.objects.get(key="lookup-ip:203.0.113.9").count == 60
+
+
+@pytest.mark.django_db
+def test_the_rate_limit_opens_again_in_the_next_window_and_old_windows_are_dropped() -> None:
+    from heatline.integrations.public.services import lookup_allowed, rate_counters_purge
+
+    start = datetime(2027, 1, 20, 10, 0, 5, tzinfo=UTC)  # in a Spring Festival season's cold snap
+    with time_machine.travel(start, tick=False):
+        assert all(lookup_allowed(ip="198.51.100.7") for _ in range(20))
+        assert not lookup_allowed(ip="198.51.100.7")
+        assert lookup_allowed(ip="198.51.100.8")  # another address counts on its own
+    with time_machine.travel(start + timedelta(hours=1), tick=False):
+        assert lookup_allowed(ip="198.51.100.7")
+        assert rate_counters_purge(now=start + timedelta(hours=1)) == 2
+        assert list(RateCounter.objects.values_list("key", "count")) == [("lookup-ip:198.51.100.7", 1)]
