@@ -8,18 +8,14 @@ RUNS = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "shifted": "shifted cloc
 
 def main() -> int:
     folder = Path(sys.argv[1])
-    parts = []
-    for name, label in RUNS.items():
-        path = folder / f"{name}.count"
-        if path.exists():
-            parts.append(f"{int(path.read_text())} on {label}")
-    if not parts:
-        print("0 browser tests ran")
-        return 1
-    total = sum(
-        int((folder / f"{name}.count").read_text()) for name in RUNS if (folder / f"{name}.count").exists()
-    )
-    print(f"{total} browser tests ran ({', '.join(parts)})")
+    counts = {
+        label: int(path.read_text())
+        for name, label in RUNS.items()
+        if (path := folder / f"{name}.count").exists()
+    }
+    total = sum(counts.values())
+    parts = ", ".join(f"{count} on {label}" for label, count in counts.items())
+    print(f"{total} browser tests ran ({parts})" if counts else "0 browser tests ran")
     return 0 if total else 1
 
 

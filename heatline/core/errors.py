@@ -77,8 +77,9 @@ def out_of_range_input(error: BaseException) -> tuple[int, str] | None:
 
     Numbers a client may send are not bounded by each endpoint: an id or a page beyond 64 bits overflows
     SQLite (OverflowError, or "datatype mismatch" for a computed OFFSET), one beyond PostgreSQL's integer
-    or bigint raises "out of range"; PostgreSQL refuses a NUL character in text; a multipart body without a valid boundary cannot be parsed. The API's
-    exception handlers and the pages' middleware both ask here, so the answer is a clear 4xx in one place.
+    or bigint raises "out of range"; PostgreSQL refuses a NUL character in text; a multipart body without
+    a valid boundary cannot be parsed. The API's exception handlers and the pages' middleware both ask
+    here, so the answer is a clear 4xx in one place.
     """
     from django.db import DataError, IntegrityError
     from django.http.multipartparser import MultiPartParserError
@@ -86,11 +87,11 @@ def out_of_range_input(error: BaseException) -> tuple[int, str] | None:
     if isinstance(error, MultiPartParserError):
         return 400, str(_("请求体格式无效(multipart 边界缺失或错误)"))
     message = str(error).lower()
-    if isinstance(error, OverflowError) or (
-        isinstance(error, IntegrityError) and "datatype mismatch" in message
+    if (
+        isinstance(error, OverflowError)
+        or (isinstance(error, IntegrityError) and "datatype mismatch" in message)
+        or (isinstance(error, DataError) and "out of range" in message)
     ):
-        return 422, str(_("数值超出允许范围"))
-    if isinstance(error, DataError) and "out of range" in message:
         return 422, str(_("数值超出允许范围"))
     if isinstance(error, ValueError) and ("NUL" in str(error) or "\\x00" in message):
         return 422, str(_("文本中不能包含空字符(0x00)"))  # PostgreSQL cannot store NUL in text

@@ -1,7 +1,7 @@
 """The residents' page (no login): report, status by number + phone tail, web callback (第八条, 第十条).
 
-Floods are held back with counters in the database, shared by every process (per address and per phone) and a honeypot field;
-a double submit is idempotent through the form's one-time id (the request's external id).
+Floods are held back with counters in the database, shared by every process (per address and per phone),
+and a honeypot field; a double submit is idempotent through the form's one-time id (the request's external id).
 """
 
 from dataclasses import dataclass
@@ -70,7 +70,7 @@ def limit_reached(*, key: str, limit: int, window_seconds: int) -> bool:
 
 
 def rate_counters_purge(*, now: datetime) -> int:
-    """Drop the counts of windows that have ended (the worker, hourly)."""
+    """Drop the counts of windows that have ended (each worker round: one delete on the indexed window end)."""
     deleted, _kinds = RateCounter.objects.filter(window_end__lt=int(now.timestamp())).delete()
     return deleted
 
