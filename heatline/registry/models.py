@@ -29,6 +29,10 @@ COMPANY_WIDE_ROLES = frozenset(
 # Roles tied to one district.
 DISTRICT_ROLES = frozenset({Role.DISTRICT, Role.WORKER})
 
+# The code of the branch and district that an import puts stations and buildings in when the file names
+# none (待分配): the go-live checklist lists what is still there, and routing treats it like any district.
+UNASSIGNED_CODE = "UNASSIGNED"
+
 
 class Company(BaseModel):
     name = models.CharField(_("公司名称"), max_length=100, unique=True)
