@@ -8,6 +8,9 @@ COMMAND_ALIASES = {
     "import-ledger": "import_ledger",
     "watchlist-build": "watchlist_build",
     "hazard-areas": "hazard_areas",
+    "import-register": "import_register",
+    "import-staff": "import_staff",
+    "import-requests": "import_requests",
 }
 
 

@@ -93,3 +93,34 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.object_type}#{self.object_id} {self.action}"
+
+
+class ImportKind(models.TextChoices):
+    REGISTER = "register", _("收费系统房产档案")  # heatline import-register
+    STAFF = "staff", _("组织机构与人员")  # heatline import-staff
+    REQUESTS = "requests", _("历史诉求工单")  # heatline import-requests
+
+
+class DataImport(models.Model):
+    """One run of an import (console or page): its file, who ran it, its row report, whether it wrote."""
+
+    kind = models.CharField(_("导入类型"), max_length=10, choices=ImportKind.choices)
+    file_name = models.CharField(_("文件名"), max_length=200)
+    sha256 = models.CharField(_("文件校验和"), max_length=64)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    started_at = models.DateTimeField(_("开始时间"))
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    rows_total = models.PositiveIntegerField(_("总行数"), default=0)
+    rows_processed = models.PositiveIntegerField(_("已处理行数"), default=0)
+    committed = models.BooleanField(_("已写入"), default=False)
+    report: "models.JSONField[Any]" = models.JSONField(_("导入报告"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("数据导入")
+        verbose_name_plural = _("数据导入")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.file_name} {self.started_at:%Y-%m-%d %H:%M}"

@@ -33,6 +33,7 @@ from heatline.joint.services import case_open, may_open, requests_resolve
 from heatline.joint.transitions import allowed_actions, case_transition, may_act
 from heatline.registry.models import District, Role, Staff
 from heatline.registry.scoping import scope_by_district, visible_district_ids
+from heatline.registry.selectors import stopped_neighbours
 from heatline.requests.models import Cause
 
 PAGE_SIZE = 50
@@ -146,6 +147,8 @@ def detail(request: HttpRequest, case_id: int) -> HttpResponse:
         raise Http404(_("未找到,或不在您的管辖范围内")) from None
     actions = [action for action in allowed_actions(case) if may_act(staff=staff, case=case, action=action)]
     milestones = list(case.milestones.all())
+    links = list(case.links.select_related("service_request__household"))
+    households = [link.service_request.household for link in links if link.service_request.household]
     return render(
         request,
         "joint/detail.html",
@@ -153,7 +156,8 @@ def detail(request: HttpRequest, case_id: int) -> HttpResponse:
             "case": case,
             "actions": {str(action) for action in actions},
             "clocks": list(case.clocks.all()),
-            "links": list(case.links.all()),
+            "links": links,
+            "neighbours": stopped_neighbours(household_ids=[h.pk for h in households]),
             "participants": list(case.participants.all()),
             "contacts": list(case.contacts.all()),
             "milestones": milestones,

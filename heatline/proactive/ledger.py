@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from heatline.core.audit import audit_record
+from heatline.core.bulk import insert_rows
 from heatline.core.errors import InvalidInput
 from heatline.core.models import HeatingSeason
-from heatline.proactive.bulk import insert_rows
 from heatline.proactive.models import ImportStatus, LedgerImport, Reading, ReadingSource
 from heatline.proactive.refunds import LEDGER_NOT_COUNTING
 from heatline.registry.models import Household, Staff

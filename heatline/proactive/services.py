@@ -16,11 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from heatline.core.audit import audit_record
+from heatline.core.bulk import RawJSON, insert_rows
 from heatline.core.errors import ActionForbidden, InvalidInput, NotVisible, TransitionNotAllowed
 from heatline.core.models import HeatingSeason
 from heatline.core.rules import rule, rule_int
 from heatline.core.seasons import season_bounds, season_previous
-from heatline.proactive.bulk import RawJSON, insert_rows
 from heatline.proactive.models import (
     BookingCall,
     BookingResult,

@@ -361,6 +361,7 @@ class Household(BaseModel):
     heating_status = models.CharField(
         _("供热状态"), max_length=10, choices=HeatingStatus.choices, default=HeatingStatus.HEATING
     )
+    heating_status_since = models.DateField(_("状态起始日"), null=True, blank=True)
     heated_area = models.DecimalField(_("供热面积(㎡)"), max_digits=8, decimal_places=2, default=0)
     indoor_pipe_owner = models.CharField(
         _("户内管道产权"), max_length=10, choices=PipeOwner.choices, default=PipeOwner.HOUSEHOLD
@@ -374,6 +375,51 @@ class Household(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.account_number} {self.address}"
+
+
+class HouseholdPhone(BaseModel):
+    """A household's numbers beyond `phone` and `phone2` (the billing register may list several); the
+    caller look-up matches them too."""
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("热用户"), on_delete=models.CASCADE, related_name="extra_phones"
+    )
+    phone = models.CharField(_("电话"), max_length=20, db_index=True)
+
+    class Meta:
+        verbose_name = _("其他电话")
+        verbose_name_plural = _("其他电话")
+        constraints = [models.UniqueConstraint(fields=["household", "phone"], name="household_phone_unique")]
+
+    def __str__(self) -> str:
+        return self.phone
+
+
+class StatusSource(models.TextChoices):
+    IMPORT = "import", _("收费系统导入")  # the billing register's export (`heatline import-register`)
+    ADMIN = "admin", _("后台修改")
+
+
+class HeatingStatusChange(BaseModel):
+    """The history of a household's 供热状态 (报停 / 复供): a dispute (第九条) shows since when."""
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("热用户"), on_delete=models.CASCADE, related_name="status_changes"
+    )
+    status = models.CharField(_("供热状态"), max_length=10, choices=HeatingStatus.choices)
+    previous = models.CharField(_("原状态"), max_length=10, choices=HeatingStatus.choices, blank=True)
+    since = models.DateField(_("起始日"))
+    source = models.CharField(_("来源"), max_length=10, choices=StatusSource.choices)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("供热状态变更")
+        verbose_name_plural = _("供热状态变更")
+        ordering = ["household_id", "-since", "-id"]
+        indexes = [models.Index(fields=["household", "-since"], name="status_change_household_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.get_status_display()} {self.since}"
 
 
 class PipeSection(BaseModel):

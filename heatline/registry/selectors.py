@@ -3,7 +3,7 @@
 from django.db.models import Q, QuerySet
 
 from heatline.core.caches import ProcessCache
-from heatline.registry.models import District, Household, Staff
+from heatline.registry.models import District, Household, HouseholdPhone, Staff
 from heatline.registry.scoping import scope_by_district
 
 
@@ -19,7 +19,7 @@ def household_search(*, q: str, viewer: Staff, limit: int = 20) -> QuerySet[Hous
         return queryset.none()
     if q.isdigit():
         by_account = queryset.filter(account_number__startswith=q)
-        return (by_account | queryset.filter(Q(phone=q) | Q(phone2=q))).order_by("account_number")[:limit]
+        return (by_account | queryset.filter(_has_phone(q))).order_by("account_number")[:limit]
     return by_address_fragments(queryset, q.split(), limit=limit)[:limit]
 
 
@@ -40,9 +40,13 @@ def by_address_fragments(
 def households_by_phone(*, phone: str, viewer: Staff) -> QuerySet[Household]:
     phone = phone.strip()
     queryset = Household.objects.select_related("building__community", "building__district", "unit")
-    return scope_by_district(queryset, viewer, field="building__district").filter(
-        Q(phone=phone) | Q(phone2=phone)
-    )
+    return scope_by_district(queryset, viewer, field="building__district").filter(_has_phone(phone))
+
+
+def _has_phone(phone: str) -> Q:
+    """The register's numbers: `phone`, `phone2` and any more the billing system listed (HouseholdPhone)."""
+    extra = HouseholdPhone.objects.filter(phone=phone).values("household_id")
+    return Q(phone=phone) | Q(phone2=phone) | Q(pk__in=extra)
 
 
 DISTRICT_CACHE_SECONDS = 30.0
@@ -61,3 +65,20 @@ DISTRICTS: ProcessCache[dict[int, District]] = ProcessCache(
 def districts_by_id() -> dict[int, District]:
     """Every district with its responsible person, kept in the process (`DISTRICTS`)."""
     return DISTRICTS.get()
+
+
+def stopped_neighbours(*, household_ids: list[int], limit: int = 20) -> list[Household]:
+    """The 报停 households of the same units (the same building where no unit is known) as `household_ids`,
+    with since when: the usual cause of a dispute (第九条, 相邻用户报停)."""
+    if not household_ids:
+        return []
+    units = Household.objects.filter(pk__in=household_ids, unit__isnull=False).values("unit_id")
+    buildings = Household.objects.filter(pk__in=household_ids, unit__isnull=True).values("building_id")
+    return list(
+        Household.objects.filter(
+            Q(unit_id__in=units) | Q(building_id__in=buildings), heating_status="stopped"
+        )
+        .exclude(pk__in=household_ids)
+        .select_related("unit", "building__community")
+        .order_by("address")[:limit]
+    )

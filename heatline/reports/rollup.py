@@ -134,7 +134,7 @@ def aggregate(
                 total=Count("id"),
                 excluded=Count("id", filter=Q(is_excluded=True)),
                 counted=Count("id", filter=counted),
-                classified_in_time=Count("id", filter=Q(is_late_intake=False)),
+                classified_in_time=Count("id", filter=Q(is_late_intake=False, is_imported=False)),
                 resolved_at_intake=Count("id", filter=counted & Q(is_resolved_at_intake=True)),
                 complaints=Count("id", filter=Q(nature=Nature.COMPLAINT)),
                 emergency=Count("id", filter=Q(kind="emergency")),

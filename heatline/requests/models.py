@@ -86,6 +86,7 @@ class Action(models.TextChoices):
     LINK_REPEAT = "link_repeat", _("重复来电")
     NOTE = "note", _("备注")
     EXCLUDE = "exclude", _("不纳入考核")
+    IMPORT = "import", _("历史导入")  # closed history from the old hotline system (heatline import-requests)
 
 
 class ClockName(models.TextChoices):
@@ -249,6 +250,9 @@ class ServiceRequest(models.Model):
     repeat_count = models.PositiveIntegerField(_("重复来电次数"), default=0)
     is_excluded = models.BooleanField(_("不纳入考核"), default=False)
     excluded_reason = models.CharField(_("不纳入考核原因"), max_length=200, blank=True)
+    # Closed history from the old hotline system or a 12345/12319 export (`heatline import-requests`): no
+    # clocks, no messages, its own events marked imported; high-risk areas and the watch list read it.
+    is_imported = models.BooleanField(_("历史导入"), default=False)
     platform_due_at = models.DateTimeField(_("平台办理时限"), null=True, blank=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)

@@ -88,6 +88,21 @@ def request_number_next(day: date, *, unless_order: tuple[str, str] | None = Non
     return f"RX{day:%Y%m%d}{int(taken[0]):05d}" if taken else None
 
 
+def request_numbers_take(day: date, count: int) -> list[str]:
+    """`count` numbers of `day` at once (an import of past requests): one UPSERT moves the day's counter by
+    `count`, so the block is the import's alone, as `request_number_next` keeps each intake's number its own."""
+    table = connection.ops.quote_name(NumberSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, %s) "
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + %s RETURNING last",
+            [connection.ops.adapt_datefield_value(day), count, count],
+        )
+        row = cursor.fetchone()
+    last = int(row[0]) if row else count
+    return [f"RX{day:%Y%m%d}{number:05d}" for number in range(last - count + 1, last + 1)]
+
+
 def household_match(*, account_number: str | None, address: str) -> Household | None:
     """A household of the register when found; otherwise the free text is kept (never blocks registration).
 

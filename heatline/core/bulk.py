@@ -1,5 +1,5 @@
 """Fast inserts of many rows: PostgreSQL's COPY (optionally through a staging table that skips duplicates),
-`bulk_create` elsewhere. Used by the ledger import and the watch-list build (100,000s of rows)."""
+`bulk_create` elsewhere. Used by the imports (register, ledger) and the watch-list build (100,000s of rows)."""
 
 import json
 from collections.abc import Iterable, Sequence
