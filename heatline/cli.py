@@ -8,6 +8,8 @@ COMMAND_ALIASES = {
     "import-ledger": "import_ledger",
     "watchlist-build": "watchlist_build",
     "hazard-areas": "hazard_areas",
+    "signin-link": "signin_link",
+    "check-ready": "check_ready",
 }
 
 
