@@ -11,6 +11,8 @@ COMMAND_ALIASES = {
     "import-register": "import_register",
     "import-staff": "import_staff",
     "import-requests": "import_requests",
+    "signin-link": "signin_link",
+    "check-ready": "check_ready",
 }
 
 

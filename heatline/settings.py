@@ -178,6 +178,13 @@ HEATLINE_PUBLIC_BASE_URL = env.str(
     "HEATLINE_PUBLIC_BASE_URL", default=f"http://127.0.0.1:{env.int('HEATLINE_PORT', default=8000)}"
 )
 HEATLINE_WORKER_IDLE_SECONDS = env.float("HEATLINE_WORKER_IDLE_SECONDS", default=2.0)
+# Going live (issue 18): `make run` loads the demo utility into an empty database unless HEATLINE_DEMO is false;
+# then it runs `heatline setup` with the company's name and the administrator's account below instead.
+HEATLINE_DEMO = env.bool("HEATLINE_DEMO", default=True)
+HEATLINE_COMPANY_NAME = env.str("HEATLINE_COMPANY_NAME", default="供热公司")
+HEATLINE_ADMIN_USERNAME = env.str("HEATLINE_ADMIN_USERNAME", default="admin")
+# How long a one-time sign-in link (`heatline signin-link`) stays valid if nobody uses it.
+HEATLINE_SIGNIN_LINK_DAYS = env.int("HEATLINE_SIGNIN_LINK_DAYS", default=7)
 
 LOGGING = {
     "version": 1,

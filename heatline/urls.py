@@ -14,6 +14,7 @@ admin.site.site_title = "Heatline"
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("setup/", core_views.setup_checklist, name="setup"),
     path("accounts/", include("heatline.core.auth_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

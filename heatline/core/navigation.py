@@ -49,6 +49,7 @@ NAV: tuple[NavItem, ...] = (
     ),
     NavItem("training:index", _("培训"), frozenset({R.MANAGER, R.DEPT_HEAD, R.BRANCH, R.OPERATOR, R.ADMIN})),
     NavItem("integrations:index", _("对外接口"), frozenset({R.ADMIN, R.MANAGER})),
+    NavItem("setup", _("上线检查"), frozenset({R.ADMIN})),
 )
 
 

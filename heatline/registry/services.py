@@ -1,11 +1,15 @@
 """Writes to the organisation and property register."""
 
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from heatline.core.audit import audit_record
 from heatline.core.errors import InvalidInput
-from heatline.registry.models import ApiToken, Building, Household, Staff, Unit
+from heatline.registry.models import ApiToken, Building, Company, Household, Role, Staff, Unit
 
 
 def household_address(*, building: Building, unit: Unit | None, room: str) -> str:
@@ -37,3 +41,82 @@ def api_token_create(*, staff: Staff, name: str = "") -> str:
     secret = ApiToken.new_secret()
     ApiToken.objects.create(staff=staff, name=name, digest=ApiToken.digest_of(secret))
     return secret
+
+
+PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9-]{4,19}$")
+
+
+@dataclass(frozen=True)
+class Installation:
+    company: Company
+    admin: Staff
+    is_new: bool  # False: a rerun on the installed company (nothing written)
+
+
+@transaction.atomic
+def installation_setup(
+    *,
+    company_name: str,
+    admin_username: str,
+    phone: str = "",
+    hotline: str = "963000",
+    by: Staff | None = None,
+) -> Installation:
+    """`heatline setup` (issue 18, going live): an empty database gets its company and one administrator
+    (superuser, no password: a one-time sign-in link sets it) and nothing else — no demo rows.
+
+    A database that holds another company or a register already is refused; a rerun naming the installed
+    company and its administrator changes nothing (the caller prints a new sign-in link)."""
+    company_name, admin_username, phone, hotline = (
+        company_name.strip(),
+        admin_username.strip(),
+        phone.strip(),
+        hotline.strip(),
+    )
+    if not company_name or len(company_name) > 100:
+        raise InvalidInput(_("公司名称不能为空,且不超过100个字符"), field="company")
+    try:
+        Staff.username_validator(admin_username)
+    except ValidationError as error:
+        raise InvalidInput(_("管理员账号无效:只能包含字母、数字和 @.+-_"), field="admin") from error
+    if not admin_username or len(admin_username) > 150:
+        raise InvalidInput(_("管理员账号不能为空,且不超过150个字符"), field="admin")
+    if phone and not PHONE_PATTERN.match(phone):
+        raise InvalidInput(_("手机号无效:%(phone)s") % {"phone": phone}, field="phone")
+    if not re.fullmatch(r"[0-9-]{3,20}", hotline):
+        raise InvalidInput(_("服务热线无效:%(hotline)s") % {"hotline": hotline}, field="hotline")
+
+    companies = list(Company.objects.order_by("pk")[:2])
+    if len(companies) == 1 and companies[0].name == company_name:
+        admin = Staff.objects.filter(username=admin_username, is_active=True).first()
+        if admin is None or not (admin.is_superuser or admin.role == Role.ADMIN):
+            raise InvalidInput(
+                _("公司“%(company)s”已安装,但 %(username)s 不是它的在岗管理员")
+                % {"company": company_name, "username": admin_username},
+                field="admin",
+            )
+        return Installation(company=companies[0], admin=admin, is_new=False)
+    if companies:
+        raise InvalidInput(
+            _("数据库中已有公司“%(company)s”:setup 只用于空数据库") % {"company": companies[0].name},
+            field="company",
+        )
+    if Household.objects.exists():
+        raise InvalidInput(_("数据库中已有热用户档案:setup 只用于空数据库"), field="company")
+    if Staff.objects.filter(username=admin_username).exists():
+        raise InvalidInput(_("账号 %(username)s 已存在") % {"username": admin_username}, field="admin")
+
+    company = Company.objects.create(name=company_name, hotline=hotline)
+    audit_record(by=by, obj=company, action="setup", extra={"name": company_name, "hotline": hotline})
+    admin = Staff(
+        username=admin_username,
+        name="系统管理员",
+        phone=phone,
+        role=Role.ADMIN,
+        is_staff=True,
+        is_superuser=True,
+    )
+    admin.set_unusable_password()
+    admin.save()
+    audit_record(by=by, obj=admin, action="create", extra={"username": admin_username, "role": Role.ADMIN})
+    return Installation(company=company, admin=admin, is_new=True)

@@ -8,10 +8,11 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from heatline.registry.demo import ACCOUNTS, DEMO_CALLER_PHONE, DEMO_PASSWORD
-from heatline.registry.models import Household
+from heatline.registry.models import Company, Household
 
 
 class Command(BaseCommand):
@@ -31,13 +32,16 @@ class Command(BaseCommand):
         parser.add_argument("--no-history", action="store_true", help="register only: no requests or ledgers")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["if_empty"] and not settings.HEATLINE_DEMO:
+            self._go_live()
+            return
         if not settings.DEBUG and not options["force"]:
             raise CommandError(
                 "DEBUG is off: demo data would mix with real data. Use --force if you mean it."
             )
         if options["size"] < 100 or options["size"] > 5_000_000:
             raise CommandError("--size must be between 100 and 5,000,000 households")
-        if options["if_empty"] and Household.objects.exists():
+        if options["if_empty"] and (Household.objects.exists() or Company.objects.exists()):
             self.stdout.write("demo: data present, nothing to do")
             self._accounts()
             return
@@ -75,6 +79,23 @@ class Command(BaseCommand):
                 module.populate(rng=random.Random(f"{options['seed']}-{config.label}"), progress=progress)
         progress("demo ready")
         self._accounts()
+
+    def _go_live(self) -> None:
+        """HEATLINE_DEMO=false (`make run` of a real install): no demo rows; an empty database is set up
+        with HEATLINE_COMPANY_NAME and HEATLINE_ADMIN_USERNAME and prints the administrator's sign-in link."""
+        if Company.objects.exists() or Household.objects.exists():
+            self.stdout.write(
+                "HEATLINE_DEMO=false: 数据库已有数据,不加载演示数据 / data present, no demo data loaded"
+                " (新的登录链接 / a new sign-in link: heatline signin-link USERNAME)"
+            )
+            return
+        call_command(
+            "setup",
+            company=settings.HEATLINE_COMPANY_NAME,
+            admin=settings.HEATLINE_ADMIN_USERNAME,
+            stdout=self.stdout,
+            stderr=self.stderr,
+        )
 
     def _accounts(self) -> None:
         self.stdout.write(f"\nDemo accounts (password: {DEMO_PASSWORD}):")
