@@ -20,8 +20,9 @@ def insert_rows(
     *,
     ignore_conflicts: bool = False,
 ) -> None:
-    """Insert plain rows (values in the order of `columns`, field attnames); created/updated stamps are added.
-    Primary keys are left to the database; nothing is returned."""
+    """Insert plain rows (values in the order of `columns`, field attnames); created/updated stamps are added,
+    and every other field with a default gets it (COPY applies none). Primary keys are left to the database;
+    nothing is returned."""
     meta = model._meta
     fields = [meta.get_field(name) for name in columns]
     stamps = [
@@ -38,7 +39,22 @@ def insert_rows(
         )
         return
     json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
-    names = [str(f.column) for f in fields if isinstance(f, models.Field)] + [str(f.column) for f in stamps]
+    defaulted = [
+        f
+        for f in meta.concrete_fields
+        if f.attname not in columns
+        and f not in stamps
+        and not f.primary_key
+        and (f.has_default() or (f.empty_strings_allowed and not f.null))  # a text column's default is ""
+    ]
+    defaults = [
+        json.dumps(f.get_default()) if isinstance(f, models.JSONField) else f.get_default() for f in defaulted
+    ]
+    names = (
+        [str(f.column) for f in fields if isinstance(f, models.Field)]
+        + [str(f.column) for f in stamps]
+        + [str(f.column) for f in defaulted]
+    )
     quoted = ", ".join(connection.ops.quote_name(name) for name in names)
     table = connection.ops.quote_name(meta.db_table)
     with connection.cursor() as cursor:
@@ -49,7 +65,7 @@ def insert_rows(
             cursor.execute(
                 f"CREATE TEMP TABLE {target} ON COMMIT DROP AS SELECT {quoted} FROM {table} WITH NO DATA"
             )
-        extra = [now] * len(stamps)
+        extra = [now] * len(stamps) + defaults
         encoded: dict[Any, str] = {}  # the same small lists (causes) recur across 100,000s of rows
         with cursor.cursor.copy(f"COPY {target} ({quoted}) FROM STDIN") as copy:
             for row in rows:
