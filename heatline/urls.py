@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from heatline.api import api
+from heatline.core import import_views
 from heatline.core import views as core_views
 
 admin.site.site_header = "Heatline 热线诉求系统管理"
@@ -15,6 +16,15 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("setup/", core_views.setup_checklist, name="setup"),
+    path("setup/imports/", import_views.imports, name="setup_imports"),
+    path("setup/imports/<int:pk>/", import_views.detail, name="setup_import"),
+    path("setup/imports/<int:pk>/confirm/", import_views.confirm, name="setup_import_confirm"),
+    path("setup/imports/<str:kind>/upload/", import_views.upload, name="setup_import_upload"),
+    path(
+        "setup/imports/<str:kind>/template.<str:extension>",
+        import_views.template,
+        name="setup_import_template",
+    ),
     path("accounts/", include("heatline.core.auth_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

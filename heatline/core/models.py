@@ -101,26 +101,47 @@ class ImportKind(models.TextChoices):
     REQUESTS = "requests", _("历史诉求工单")  # heatline import-requests
 
 
+class DataImportStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")  # uploaded on the page; the worker takes it
+    RUNNING = "running", _("处理中")  # rows being read (rows_processed moves)
+    CHECKED = "checked", _("已校验")  # the row report is ready; nothing written
+    DONE = "done", _("已写入")  # written (all rows, one transaction)
+    FAILED = "failed", _("失败")  # the file could not be read (wrong type, header, encoding)
+
+
 class DataImport(models.Model):
-    """One run of an import (console or page): its file, who ran it, its row report, whether it wrote."""
+    """One run of an import (console or page): its file, who ran it, its row report, whether it wrote.
+    A page upload keeps the file until it is written; the worker reads it with progress."""
 
     kind = models.CharField(_("导入类型"), max_length=10, choices=ImportKind.choices)
     file_name = models.CharField(_("文件名"), max_length=200)
     sha256 = models.CharField(_("文件校验和"), max_length=64)
+    content = models.BinaryField(_("文件内容"), editable=False, default=b"")
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.PROTECT
     )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=DataImportStatus.choices, default=DataImportStatus.QUEUED
+    )
+    commit_requested = models.BooleanField(_("确认写入"), default=False)
+    send_sms = models.BooleanField(_("短信发送登录链接"), default=False)
     started_at = models.DateTimeField(_("开始时间"))
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     rows_total = models.PositiveIntegerField(_("总行数"), default=0)
     rows_processed = models.PositiveIntegerField(_("已处理行数"), default=0)
     committed = models.BooleanField(_("已写入"), default=False)
+    message = models.CharField(_("说明"), max_length=300, blank=True)
     report: "models.JSONField[Any]" = models.JSONField(_("导入报告"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("数据导入")
         verbose_name_plural = _("数据导入")
         ordering = ["-started_at"]
+        indexes = [
+            models.Index(
+                fields=["started_at"], name="data_import_queued_idx", condition=models.Q(status="queued")
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.file_name} {self.started_at:%Y-%m-%d %H:%M}"

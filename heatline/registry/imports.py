@@ -19,9 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from heatline.core.audit import audit_record
 from heatline.core.bulk import insert_rows
 from heatline.core.errors import InvalidInput
+from heatline.core.imports import data_import_written
 from heatline.core.models import DataImport, ImportKind
 from heatline.core.tabular import (
     Column,
@@ -281,8 +281,10 @@ def register_import(
     commit: bool,
     by: Staff | None,
     progress: Progress | None = None,
+    record: DataImport | None = None,
 ) -> ImportReport:
     """Check the file row by row; with `commit` and no errors, write it in one transaction."""
+    started_at = timezone.now()
     table = table_read(content=content, file_name=file_name, columns=REGISTER_COLUMNS, progress=progress)
     report = ImportReport()
     if table.unknown:
@@ -299,19 +301,15 @@ def register_import(
         Company.objects.select_for_update().filter(pk=company.pk).first()
         _plan(rows, report, write=True, company=company)
         report.committed = True
-        record = DataImport.objects.create(
+        data_import_written(
             kind=ImportKind.REGISTER,
-            file_name=file_name[:200],
-            sha256=hashlib.sha256(content).hexdigest(),
+            record=record,
+            content=content,
+            file_name=file_name,
             by=by,
-            started_at=timezone.now(),
-            finished_at=timezone.now(),
-            rows_total=report.rows,
-            rows_processed=report.rows,
-            committed=True,
-            report=report.as_dict(),
+            report=report,
+            started_at=started_at,
         )
-        audit_record(by=by, obj=record, action="register_import", extra=report.as_dict(max_errors=0))
     return report
 
 

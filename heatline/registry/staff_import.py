@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from heatline.core.audit import audit_record
 from heatline.core.errors import InvalidInput
+from heatline.core.imports import data_import_written
 from heatline.core.models import DataImport, ImportKind
 from heatline.core.tabular import (
     PHONE_SEPARATORS,
@@ -177,9 +177,16 @@ def _read(rows: Any, report: ImportReport) -> list[StaffRow]:
 
 
 def staff_import(
-    *, content: bytes, file_name: str, commit: bool, by: Staff | None, progress: Progress | None = None
+    *,
+    content: bytes,
+    file_name: str,
+    commit: bool,
+    by: Staff | None,
+    progress: Progress | None = None,
+    record: DataImport | None = None,
 ) -> StaffImportResult:
     """Check the file row by row; with `commit` and no errors, write it in one transaction."""
+    started_at = timezone.now()
     table = table_read(content=content, file_name=file_name, columns=STAFF_COLUMNS, progress=progress)
     report = ImportReport()
     if table.unknown:
@@ -208,23 +215,14 @@ def staff_import(
             result.new_accounts = []
             return result
         report.committed = True
-        record = DataImport.objects.create(
+        data_import_written(
             kind=ImportKind.STAFF,
-            file_name=file_name[:200],
-            sha256=hashlib.sha256(content).hexdigest(),
+            record=record,
+            content=content,
+            file_name=file_name,
             by=by,
-            started_at=timezone.now(),
-            finished_at=timezone.now(),
-            rows_total=report.rows,
-            rows_processed=report.rows,
-            committed=True,
-            report=report.as_dict(),
-        )
-        audit_record(
-            by=by,
-            obj=record,
-            action="staff_import",
-            extra=report.as_dict(max_errors=0) | {"new_accounts": [s.username for s in result.new_accounts]},
+            report=report,
+            started_at=started_at,
         )
     return result
 
@@ -321,3 +319,28 @@ def _apply(
             branch.manager = staff
             branch.save(update_fields=["manager", "updated_at"])
             report.updated["分公司经理"] += 1
+
+
+def staff_import_report(*, send_sms: bool = False, **kwargs: Any) -> ImportReport:
+    """The page's staff import: new accounts' one-time sign-in links go out by SMS (through the outbox) when
+    asked and a phone is known; the others are named in the report, for `heatline signin-link`."""
+    from heatline.registry.signin import signin_link_send_sms
+
+    result = staff_import(**kwargs)
+    report = result.report
+    if not report.committed:
+        return report
+    without: list[str] = []
+    for staff in result.new_accounts:
+        if send_sms and staff.phone:
+            signin_link_send_sms(staff=staff, by=kwargs.get("by"))
+        else:
+            without.append(staff.username)
+    if without:
+        report.warnings.append(
+            _("以下新账号需用 heatline signin-link 账号 生成一次性登录链接:%(names)s")
+            % {"names": "、".join(without)}
+        )
+        if kwargs.get("record") is not None:
+            DataImport.objects.filter(pk=kwargs["record"].pk).update(report=report.as_dict())
+    return report

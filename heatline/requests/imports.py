@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from heatline.core.audit import audit_record
 from heatline.core.bulk import insert_rows
+from heatline.core.imports import data_import_written
 from heatline.core.models import DataImport, HeatingSeason, ImportKind
 from heatline.core.tabular import (
     Column,
@@ -171,8 +171,10 @@ def requests_import(
     commit: bool,
     by: Staff | None,
     progress: Progress | None = None,
+    record: DataImport | None = None,
 ) -> ImportReport:
     """Check the file row by row; with `commit` and no errors, write it in one transaction."""
+    started_at = timezone.now()
     table = table_read(content=content, file_name=file_name, columns=REQUEST_COLUMNS, progress=progress)
     report = ImportReport()
     if table.unknown:
@@ -323,19 +325,15 @@ def requests_import(
         if new_rows:
             days = [timezone.localtime(row.received_at).date() for row in new_rows]
             report.span = (min(days), max(days))
-        record = DataImport.objects.create(
+        data_import_written(
             kind=ImportKind.REQUESTS,
-            file_name=file_name[:200],
-            sha256=hashlib.sha256(content).hexdigest(),
+            record=record,
+            content=content,
+            file_name=file_name,
             by=by,
-            started_at=now,
-            finished_at=timezone.now(),
-            rows_total=report.rows,
-            rows_processed=report.rows,
-            committed=True,
-            report=report.as_dict(),
+            report=report,
+            started_at=started_at,
         )
-        audit_record(by=by, obj=record, action="requests_import", extra=report.as_dict(max_errors=0))
     return report
 
 
