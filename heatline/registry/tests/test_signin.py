@@ -116,7 +116,15 @@ def test_a_link_that_expires_while_the_form_is_open_is_refused(client: Client) -
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/accounts/signin/xx/yy/", "/accounts/signin/MTIzNDU2/abc-def/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/signin/xx/yy/",
+        "/accounts/signin/MTIzNDU2/abc-def/",  # no such account
+        f"/accounts/signin/{urlsafe_base64_encode(force_bytes(2**80))}/abc-def/",  # beyond the database
+        "/accounts/signin/_w/set-password/",  # not UTF-8, and the form without a link
+    ],
+)
 def test_a_wrong_link_gets_a_clear_page_in_chinese_and_english(client: Client, path: str) -> None:
     response = client.get(path)
     assert is_invalid_page(response)
