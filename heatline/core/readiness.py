@@ -35,6 +35,9 @@ from heatline.registry.models import (
 from heatline.requests.models import Category
 
 EXAMPLES = 5
+# The accounts the channels act as (heatline/integrations/services.py `system_staff`: role operator, nobody
+# signs in with them) are no hotline operators.
+CHANNEL_ACCOUNT_PREFIXES = ("public-web", "exchange-", "open311-")
 # A season starting within this many days counts as "the season" before it begins (preparing for it).
 SEASON_AHEAD_DAYS = 120
 
@@ -263,6 +266,8 @@ def _sms_sender() -> Check:
 
 def _operators() -> Check:
     operators = Staff.objects.filter(role=Role.OPERATOR, is_active=True).order_by("username")
+    for prefix in CHANNEL_ACCOUNT_PREFIXES:
+        operators = operators.exclude(username__startswith=prefix)
     count = operators.count()
     return Check(
         key="operators",
