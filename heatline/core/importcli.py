@@ -34,12 +34,12 @@ class ImportCommand(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
         if not path.is_file():
-            raise CommandError(f"文件不存在:{path}")
+            raise CommandError(f"文件不存在 / no such file: {path}")
         by: Staff | None = None
         if options["user"]:
             by = Staff.objects.filter(username=options["user"]).first()
             if by is None:
-                raise CommandError(f"员工不存在:{options['user']}")
+                raise CommandError(f"员工不存在 / no such user: {options['user']}")
         started = time.monotonic()
         progress: Progress = self.progress_printer(started)
         try:
@@ -57,15 +57,19 @@ class ImportCommand(BaseCommand):
         self.print_report(report, max_errors=options["max_errors"])
         elapsed = time.monotonic() - started
         if report.errors:
-            raise CommandError(f"有错误行,未写入任何数据。请修改文件后重新导入。(用时 {elapsed:.1f} 秒)")
+            raise CommandError(
+                f"有错误行,未写入任何数据。请修改文件后重新导入。/ Rows with errors: nothing was written; correct the file and import it again. ({elapsed:.1f} s)"
+            )
         if report.committed:
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"已写入。用时 {elapsed:.1f} 秒,{report.rows / max(elapsed, 0.001):,.0f} 行/秒"
+                    f"已写入 / written: {elapsed:.1f} 秒 s, {report.rows / max(elapsed, 0.001):,.0f} 行/秒 rows/s"
                 )
             )
         else:
-            self.stdout.write(f"试运行:未写入任何数据(用时 {elapsed:.1f} 秒)。确认无误后加 --commit 写入。")
+            self.stdout.write(
+                f"试运行:未写入任何数据(用时 {elapsed:.1f} 秒)。确认无误后加 --commit 写入。/ Dry run: nothing written; add --commit to write."
+            )
 
     def progress_printer(self, started: float) -> Progress:
         def progress(done: int, total: int) -> None:
