@@ -74,7 +74,8 @@ class ImportCommand(BaseCommand):
     def progress_printer(self, started: float) -> Progress:
         def progress(done: int, total: int) -> None:
             rate = done / max(time.monotonic() - started, 0.001)
-            sys.stderr.write(f"\r已读取 {done:,} / 约 {total:,} 行({rate:,.0f} 行/秒)")
+            of = f" / 约 {total:,}" if total >= done else ""
+            sys.stderr.write(f"\r已读取 {done:,}{of} 行({rate:,.0f} 行/秒)")
             sys.stderr.flush()
 
         return progress

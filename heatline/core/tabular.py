@@ -127,14 +127,13 @@ def _raw_rows(content: bytes, file_name: str) -> tuple[Iterator[Sequence[Any]], 
         raise InvalidInput(_("文件过大(最大 %(mb)d MB)") % {"mb": MAX_FILE_BYTES // (1024 * 1024)})
     name = file_name.lower()
     if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
+        from python_calamine import CalamineWorkbook
 
         try:
-            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as error:  # openpyxl raises many kinds for a broken file
+            sheet = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0)
+        except Exception as error:  # calamine raises its own kinds for a broken or encrypted file
             raise InvalidInput(_("无法读取 Excel 文件:%(error)s") % {"error": error}) from error
-        sheet = workbook.worksheets[0]
-        return sheet.iter_rows(values_only=True), max(int(sheet.max_row or 1) - 1, 0)
+        return iter(sheet.iter_rows()), max(int(sheet.height or 1) - 1, 0)
     if name.endswith(".csv"):
         text = _decode(content)
         return csv.reader(io.StringIO(text)), max(text.count("\n") - 1, 0)

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from heatline.core.bulk import insert_rows
+from heatline.core.bulk import insert_rows, update_rows
 from heatline.core.errors import InvalidInput
 from heatline.core.imports import data_import_written
 from heatline.core.models import DataImport, ImportKind
@@ -458,7 +458,7 @@ def _households(
         extra_phones.setdefault(household_id, set()).add(phone)
 
     creates: list[tuple[Any, ...]] = []
-    updates: list[Household] = []
+    updates: list[tuple[Any, ...]] = []  # (pk, *HOUSEHOLD_FIELDS)
     status_changes: list[tuple[str, str, str, dt.date]] = []  # account, status, previous, since
     phone_sets: dict[str, list[str]] = {}  # account → its numbers beyond the first two (replaced)
     for row in rows:
@@ -507,7 +507,7 @@ def _households(
         ):
             new_values["heating_status_since"] = row.since
         if new_values != old_values or row.account in phone_sets:
-            updates.append(Household(pk=pk, account_number=row.account, **new_values))
+            updates.append((pk, *(new_values[name] for name in HOUSEHOLD_FIELDS)))
         else:
             report.unchanged += 1
     report.created["热用户"] = len(creates)
@@ -517,9 +517,7 @@ def _households(
         return
     now = timezone.now()
     insert_rows(Household, ("account_number", *HOUSEHOLD_FIELDS), creates)
-    for household in updates:
-        household.updated_at = now
-    Household.objects.bulk_update(updates, [*HOUSEHOLD_FIELDS, "updated_at"], batch_size=2000)
+    update_rows(Household, HOUSEHOLD_FIELDS, updates)
     accounts = {change[0] for change in status_changes} | phone_sets.keys()
     ids: dict[str, int] = {}
     listed = sorted(accounts)
