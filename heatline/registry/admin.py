@@ -118,6 +118,7 @@ class HouseholdForm(forms.ModelForm[m.Household]):
             "phone",
             "phone2",
             "heating_status",
+            "heating_status_since",
             "heated_area",
             "indoor_pipe_owner",
             "notes",
@@ -133,9 +134,34 @@ class HouseholdForm(forms.ModelForm[m.Household]):
         return data
 
 
+class HouseholdPhoneInline(admin.TabularInline[m.HouseholdPhone, m.Household]):
+    model = m.HouseholdPhone
+    extra = 0
+
+
+class HeatingStatusChangeInline(admin.TabularInline[m.HeatingStatusChange, m.Household]):
+    """The 报停 / 复供 history: written by the register import and by saving the household, never edited."""
+
+    model = m.HeatingStatusChange
+    extra = 0
+    can_delete = False
+    readonly_fields = ("status", "previous", "since", "source", "note", "created_at")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(m.Household)
 class HouseholdAdmin(admin.ModelAdmin[m.Household]):
-    list_display = ("account_number", "address", "contact_name", "phone", "heating_status")
+    inlines = (HouseholdPhoneInline, HeatingStatusChangeInline)
+    list_display = (
+        "account_number",
+        "address",
+        "contact_name",
+        "phone",
+        "heating_status",
+        "heating_status_since",
+    )
     list_filter = ("heating_status", "building__district")
     search_fields = ("account_number", "address", "phone")
     autocomplete_fields = ("building", "unit")

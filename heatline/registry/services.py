@@ -5,11 +5,23 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from heatline.core.audit import audit_record
 from heatline.core.errors import InvalidInput
-from heatline.registry.models import ApiToken, Building, Company, Household, Role, Staff, Unit
+from heatline.registry.models import (
+    ApiToken,
+    Building,
+    Company,
+    HeatingStatus,
+    HeatingStatusChange,
+    Household,
+    Role,
+    Staff,
+    StatusSource,
+    Unit,
+)
 
 
 def household_address(*, building: Building, unit: Unit | None, room: str) -> str:
@@ -31,8 +43,37 @@ def household_save(*, household: Household, by: Staff | None) -> Household:
         raise InvalidInput(_("房号不能为空"), field="room")
     household.address = household_address(building=building, unit=unit, room=household.room.strip())
     is_new = household.pk is None
+    old = (
+        None
+        if is_new
+        else Household.objects.filter(pk=household.pk)
+        .values_list("heating_status", "heating_status_since")
+        .first()
+    )
+    previous = old[0] if old else ""
+    # 报停 / 复供 keeps its history (第九条: a dispute shows since when); the date is the admin's, else today.
+    changed = (
+        household.heating_status != previous if old else household.heating_status == HeatingStatus.STOPPED
+    )
+    if changed and (
+        household.heating_status_since is None or (old and household.heating_status_since == old[1])
+    ):
+        household.heating_status_since = timezone.localdate()
     household.save()
-    audit_record(by=by, obj=household, action="create" if is_new else "update")
+    if changed:
+        HeatingStatusChange.objects.create(
+            household=household,
+            status=household.heating_status,
+            previous=previous,
+            since=household.heating_status_since or timezone.localdate(),
+            source=StatusSource.ADMIN,
+        )
+    audit_record(
+        by=by,
+        obj=household,
+        action="create" if is_new else "update",
+        extra={"heating_status": [previous, household.heating_status]} if changed else None,
+    )
     return household
 
 
