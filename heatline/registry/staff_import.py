@@ -294,7 +294,7 @@ def _apply(
         if staff is None:
             staff = Staff(username=row.username, **values)
             staff.set_unusable_password()
-            staff.is_staff = row.role == Role.ADMIN
+            staff.is_staff = staff.is_superuser = row.role == Role.ADMIN  # as `heatline setup` makes one
             staff.save()
             result.new_accounts.append(staff)
             report.created["员工"] += 1
