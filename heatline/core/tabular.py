@@ -122,7 +122,7 @@ def _decode(content: bytes) -> str:
     raise InvalidInput(_("无法识别文件编码,请使用 UTF-8 或 GBK 编码的 CSV"))
 
 
-def _raw_rows(content: bytes, file_name: str) -> tuple[Iterator[Sequence[Any]], int]:
+def raw_rows(content: bytes, file_name: str) -> tuple[Iterator[Sequence[Any]], int]:
     if len(content) > MAX_FILE_BYTES:
         raise InvalidInput(_("文件过大(最大 %(mb)d MB)") % {"mb": MAX_FILE_BYTES // (1024 * 1024)})
     name = file_name.lower()
@@ -145,7 +145,7 @@ def table_read(
 ) -> Table:
     """Open a file and match its header to `columns`. A missing required column or an empty file is an
     error for the whole file; unknown headers are returned for the report."""
-    raw, total = _raw_rows(content, file_name)
+    raw, total = raw_rows(content, file_name)
     header = next(raw, None)
     if header is None or not any(text(cell) for cell in header):
         raise InvalidInput(_("文件为空或缺少表头"))
@@ -224,6 +224,13 @@ def parse_when(value: Any) -> tuple[dt.date, dt.time | None] | None:
     raw = text(value)
     if not raw:
         return None
+    try:  # the common `2025-12-03 08:15[:00]` and `2025/12/03 08:15` at C speed; the formats below otherwise
+        moment = dt.datetime.fromisoformat(raw.replace("/", "-"))
+    except ValueError:
+        moment = None
+    if moment is not None and moment.tzinfo is None and len(raw) >= 10:
+        has_time = len(raw) > 10
+        return moment.date(), (moment.time().replace(microsecond=0) if has_time else None)
     date_part, _space, time_part = raw.replace("T", " ").partition(" ")
     day: dt.date | None = None
     for date_format in DATE_FORMATS:

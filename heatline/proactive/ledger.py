@@ -4,10 +4,9 @@ Reading and checking never writes; `ledger_commit` writes the good rows in one t
 has a dedupe key (household, date/time, room), so importing the same file twice adds nothing.
 """
 
-import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -20,6 +19,7 @@ from heatline.core.audit import audit_record
 from heatline.core.bulk import insert_rows
 from heatline.core.errors import InvalidInput
 from heatline.core.models import HeatingSeason
+from heatline.core.tabular import parse_when, raw_rows, text
 from heatline.proactive.models import ImportStatus, LedgerImport, Reading, ReadingSource
 from heatline.proactive.refunds import LEDGER_NOT_COUNTING
 from heatline.registry.models import Household, Staff
@@ -31,9 +31,6 @@ TEMPERATURE_MIN = Decimal(-10)
 TEMPERATURE_MAX = Decimal(40)
 PROGRESS_EVERY = 5000
 MAX_STORED_ERRORS = 2000
-MAX_FILE_BYTES = 50 * 1024 * 1024
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
-TIME_FORMATS = ("%H:%M", "%H:%M:%S")
 
 Progress = Callable[[int, int], None]
 READING_COLUMNS = (
@@ -102,84 +99,10 @@ def ledger_template_xlsx() -> bytes:
     return buffer.getvalue()
 
 
-def _rows_csv(content: bytes) -> tuple[Iterator[Sequence[Any]], int]:
-    for encoding in ("utf-8-sig", "gbk"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise InvalidInput(_("无法识别文件编码,请使用 UTF-8 或 GBK 编码的 CSV"))
-    total = text.count("\n")
-    return csv.reader(io.StringIO(text)), total
-
-
-def _rows_xlsx(content: bytes) -> tuple[Iterator[Sequence[Any]], int]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a broken file
-        raise InvalidInput(_("无法读取 Excel 文件:%(error)s") % {"error": error}) from error
-    sheet = workbook.worksheets[0]
-    return sheet.iter_rows(values_only=True), int(sheet.max_row or 0)
-
-
-def _rows(content: bytes, file_name: str) -> tuple[Iterator[Sequence[Any]], int]:
-    if len(content) > MAX_FILE_BYTES:
-        raise InvalidInput(_("文件过大(最大 50 MB)"))
-    name = file_name.lower()
-    if name.endswith(".xlsx"):
-        return _rows_xlsx(content)
-    if name.endswith(".csv"):
-        return _rows_csv(content)
-    raise InvalidInput(_("只支持 .xlsx 和 .csv 文件"))
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def parse_when(value: Any) -> tuple[dt.date, dt.time | None] | None:
-    """A ledger date, with its time when given; None when it is not a date."""
-    if isinstance(value, dt.datetime):
-        has_time = value.time() != dt.time.min
-        return value.date(), (value.time().replace(microsecond=0) if has_time else None)
-    if isinstance(value, dt.date):
-        return value, None
-    text = _text(value)
-    if not text:
-        return None
-    date_part, _space, time_part = text.replace("T", " ").partition(" ")
-    day: dt.date | None = None
-    for date_format in DATE_FORMATS:
-        try:
-            day = dt.datetime.strptime(date_part, date_format).date()  # noqa: DTZ007 - a calendar date
-            break
-        except ValueError:
-            continue
-    if day is None:
-        return None
-    time_part = time_part.strip()
-    if not time_part:
-        return day, None
-    for time_format in TIME_FORMATS:
-        try:
-            return day, dt.datetime.strptime(time_part, time_format).time()  # noqa: DTZ007
-        except ValueError:
-            continue
-    return None
-
-
 def parse_temperature(value: Any) -> Decimal | None:
-    text = _text(value).replace("℃", "").replace("度", "").strip()
+    raw = text(value).replace("℃", "").replace("度", "").strip()
     try:
-        temperature = Decimal(text)
+        temperature = Decimal(raw)
     except InvalidOperation:
         return None
     if not temperature.is_finite():
@@ -195,12 +118,12 @@ def ledger_read(
     *, content: bytes, file_name: str, viewer: Staff | None = None, progress: Progress | None = None
 ) -> LedgerReport:
     """Check every row; nothing is written. `viewer` limits households to the viewer's districts."""
-    rows, total_lines = _rows(content, file_name)
+    rows, total_lines = raw_rows(content, file_name)
     report = LedgerReport()
     header = next(rows, None)
     if header is None:
         raise InvalidInput(_("文件为空"))
-    names = [_text(cell) for cell in header]
+    names = [text(cell) for cell in header]
     columns = {name: names.index(name) for name in HEADERS if name in names}
     missing = [name for name in ("测温日期", "房间", "温度") if name not in columns]
     if missing or ("户号" not in columns and "地址" not in columns):
@@ -236,11 +159,11 @@ def ledger_read(
     for number, values in enumerate(rows, start=2):
         if number % PROGRESS_EVERY == 0 and progress is not None:
             progress(number - 1, total_lines)
-        if not values or all(_text(value) == "" for value in values):
+        if not values or all(text(value) == "" for value in values):
             continue
         report.total += 1
-        account = _text(cell(values, "户号"))
-        address = normalise_address(_text(cell(values, "地址")))
+        account = text(cell(values, "户号"))
+        address = normalise_address(text(cell(values, "地址")))
         household_id = by_account.get(account) if account else None
         if household_id is None and address:
             household_id = by_address.get(address)
@@ -257,27 +180,27 @@ def ledger_read(
         when = parse_when(cell(values, "测温日期"))
         if when is None:
             report.errors.append(
-                (number, _("日期无效:%(value)s") % {"value": _text(cell(values, "测温日期")) or _("(空)")})
+                (number, _("日期无效:%(value)s") % {"value": text(cell(values, "测温日期")) or _("(空)")})
             )
             continue
         day, time = when
         temperature = parse_temperature(cell(values, "温度"))
         if temperature is None:
             report.errors.append(
-                (number, _("温度不是数字:%(value)s") % {"value": _text(cell(values, "温度")) or _("(空)")})
+                (number, _("温度不是数字:%(value)s") % {"value": text(cell(values, "温度")) or _("(空)")})
             )
             continue
         if not TEMPERATURE_MIN <= temperature <= TEMPERATURE_MAX:
             report.errors.append((number, _("温度超出范围(-10~40℃):%(value)s") % {"value": temperature}))
             continue
-        room = _text(cell(values, "房间"))
+        room = text(cell(values, "房间"))
         if not room:
             report.errors.append((number, _("缺少房间")))
             continue
         if len(room) > 20:
             report.errors.append((number, _("房间名称过长")))
             continue
-        cause_text = _text(cell(values, "原因"))[:100]
+        cause_text = text(cell(values, "原因"))[:100]
         cause_id = causes.get(cause_text) if cause_text else None
         key = f"L|{household_id}|{day.isoformat()}|{time.strftime('%H:%M') if time else ''}|{room}"
         if key in seen:
@@ -366,7 +289,7 @@ def ledger_commit(
 
 def ledger_import_upload(*, file_name: str, content: bytes, by: Staff) -> LedgerImport:
     """Step 1: keep the file; small files are checked at once, large ones by the worker (with progress)."""
-    _rows(content, file_name)  # refuses an unknown type or an oversize file before anything is stored
+    raw_rows(content, file_name)  # refuses an unknown type or an oversize file before anything is stored
     return LedgerImport.objects.create(file_name=file_name[:200], content=content, uploaded_by=by)
 
 

@@ -1,5 +1,6 @@
 """`heatline import-requests FILE [--commit]`: requests of past seasons (old hotline system, 12345/12319)."""
 
+import time
 from typing import Any
 
 from heatline.core.importcli import ImportCommand
@@ -16,6 +17,10 @@ class Command(ImportCommand):
         report = requests_import(**kwargs)
         if report.committed and report.span is not None:
             first, last = report.span
+            started = time.monotonic()
             self.stderr.write(f"更新报表汇总 {first} 至 {last} …")
             rollup_refresh_chunked(first, last)
+            self.stderr.write(
+                f"报表汇总已更新 / reports' roll-up rebuilt: {time.monotonic() - started:.1f} 秒 s"
+            )
         return report
