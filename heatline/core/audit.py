@@ -21,3 +21,18 @@ def audit_record(
         note=note,
         extra=extra or {},
     )
+
+
+def audit_record_of(
+    *, by: Any, object_type: str, object_id: str, action: str, extra: dict[str, Any] | None = None
+) -> AuditEvent:
+    """An audit event about something that is not one row (a daily run, a batch)."""
+    actor = by if getattr(by, "pk", None) else None
+    return AuditEvent.objects.create(
+        at=timezone.now(),
+        actor=actor,
+        object_type=object_type,
+        object_id=object_id,
+        action=action,
+        extra=extra or {},
+    )

@@ -45,6 +45,11 @@ DEFAULTS: Final[dict[str, tuple[Decimal, Promise]]] = {
     "rate_resolution_counts_due": (Decimal(1), _("解决率:分母含已到期未办结工单(1是/0否)")),
     "rate_satisfaction_counts_basic": (Decimal(1), _("满意率:基本满意计为满意(1是/0否)")),
     "report_min_sample": (Decimal(30), _("样本量低于此数时标注“样本少”")),
+    # Personal data (个人信息保护法 第十九条: kept no longer than needed)
+    "personal_data_retention_days": (
+        Decimal(1095),
+        _("已办结诉求来电人姓名、电话的保存期限(天),到期后删除,统计数据保留"),
+    ),
     # Incidents
     "incident_suggest_calls": (Decimal(5), _("同一换热站/管段短时来电达到此数时建议建立事件")),
     "incident_suggest_minutes": (Decimal(30), _("建议建立事件的时间窗口(分钟)")),

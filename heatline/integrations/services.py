@@ -2,6 +2,7 @@
 
 from django.db import IntegrityError, transaction
 
+from heatline.integrations.models import ExchangeOrder
 from heatline.registry.models import Role, Staff
 
 PUBLIC_USERNAME = "public-web"
@@ -43,3 +44,10 @@ def exchange_approver() -> Staff:
 
 def open311_staff(client: str) -> Staff:
     return system_staff(username=f"open311-{client}"[:150], name=f"Open311:{client}")
+
+
+def exchange_orders_anonymise(request_ids: list[int]) -> int:
+    """The 12345/12319 orders of these requests keep their number and times, not the caller's details."""
+    return ExchangeOrder.objects.filter(service_request_id__in=request_ids).update(
+        payload={"anonymised": True}
+    )

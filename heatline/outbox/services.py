@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from heatline.core.inserts import insert_rows
@@ -194,3 +194,20 @@ def deliver_notification(message: Outbox) -> None:
 def deliver_to_log(message: Outbox) -> None:
     """The default sender: write the message to the log (SMS and webhooks are adapters behind settings)."""
     log.info("outbox %s %s %s", message.topic, message.key, message.payload)
+
+
+def outbox_anonymise(*, before: datetime) -> int:
+    """Delivered messages created before `before` lose the phone number and text they carried (the row,
+    its topic and times stay). Returns how many were blanked."""
+    blanked = 0
+    rows = (
+        Outbox.objects.filter(created_at__lt=before, delivered_at__isnull=False)
+        .filter(models.Q(payload__has_key="phone") | models.Q(payload__has_key="text"))
+        .values_list("id", "payload")
+    )
+    while chunk := list(rows[:5000]):  # a blanked row has neither key: the next query moves on
+        for pk, payload in chunk:
+            kept = {key: value for key, value in payload.items() if key not in ("phone", "text", "name")}
+            Outbox.objects.filter(pk=pk).update(payload=kept | {"anonymised": True})
+        blanked += len(chunk)
+    return blanked

@@ -9,11 +9,14 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from heatline.core.audit import audit_record_of
+from heatline.core.models import AuditEvent
 from heatline.core.worker import job
 from heatline.outbox.models import Outbox
 from heatline.outbox.services import notification_message, outbox_enqueue_many
 from heatline.registry.models import Department
 from heatline.requests.models import Clock, ClockName, ServiceRequest
+from heatline.requests.retention import personal_data_anonymise, retention_cutoff
 from heatline.requests.routing import fallback_department_head
 
 
@@ -229,3 +232,22 @@ def warn(now: datetime) -> int:
 @job("clocks_sweep")
 def sweep(now: datetime) -> int:
     return clocks_sweep(now=now)
+
+
+@job("personal_data_retention")
+def personal_data_retention(now: datetime) -> int:
+    """Once a day (the first worker round after local midnight): anonymise what the retention period has
+    passed (requests/retention.py). One indexed query on the other rounds."""
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    if AuditEvent.objects.filter(action="retention_run", at__gte=midnight).exists():
+        return 0
+    before = retention_cutoff(now)
+    requests, messages = personal_data_anonymise(before=before)
+    audit_record_of(
+        by=None,
+        object_type="retention",
+        object_id=f"{midnight:%Y-%m-%d}",
+        action="retention_run",
+        extra={"before": before.isoformat(), "requests": requests, "messages": messages},
+    )
+    return requests + messages
