@@ -86,6 +86,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "item": record,
             "report": record.report or {},
+            "created": [(name, n) for name, n in (record.report or {}).get("created", {}).items() if n],
+            "updated": [(name, n) for name, n in (record.report or {}).get("updated", {}).items() if n],
             "percent": min(percent, 100),
             "statuses": DataImportStatus,
             "running": record.status in RUNNING,

@@ -288,7 +288,7 @@ def _households() -> Check:
         ok=count > 0,
         count=count,
         detail="" if count else _("热用户档案为空:用 heatline import-register 导入收费系统的档案"),
-        fix_url=_admin_url("registry_household_changelist"),
+        fix_url=reverse("setup_imports"),
     )
 
 
