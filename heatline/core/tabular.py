@@ -67,6 +67,12 @@ class ImportReport:
     def error(self, row: int, column: str, message: str) -> None:
         self.errors.append(RowError(row, column, message))
 
+    def check_lengths(self, row: int, limits: Sequence[tuple[str, str, int]]) -> None:
+        """(column, value, the column's length in the database): a longer value is the row's error."""
+        for column, value, limit in limits:
+            if len(value) > limit:
+                self.error(row, column, _("内容过长(最多 %(limit)d 个字)") % {"limit": limit})
+
     @property
     def ok(self) -> bool:
         return not self.errors
@@ -181,6 +187,17 @@ def table_read(
             progress(total, total)
 
     return Table(columns=found, unknown=unknown, rows=rows(), total=total)
+
+
+def table_open(
+    *, content: bytes, file_name: str, columns: Sequence[Column], progress: Progress | None = None
+) -> tuple[Table, ImportReport]:
+    """An import's start: the file's table and a fresh report that already warns of unknown columns."""
+    table = table_read(content=content, file_name=file_name, columns=columns, progress=progress)
+    report = ImportReport()
+    if table.unknown:
+        report.warnings.append(unknown_columns_warning(table.unknown))
+    return table, report
 
 
 def unknown_columns_warning(unknown: Sequence[str]) -> str:

@@ -30,11 +30,10 @@ from heatline.core.tabular import (
     parse_date,
     parse_decimal,
     split_phones,
-    table_read,
+    table_open,
     template_csv,
     template_xlsx,
     text,
-    unknown_columns_warning,
 )
 from heatline.registry.models import (
     UNASSIGNED_CODE,
@@ -124,13 +123,6 @@ def _number(value: str, *suffixes: str) -> str:
 ROOM_IN_ADDRESS = re.compile(r"(\d+)室?$")
 
 
-def _check_length(report: ImportReport, number: int, column: str, value: str, limit: int) -> bool:
-    if len(value) > limit:
-        report.error(number, column, _("内容过长(最多 %(limit)d 个字)") % {"limit": limit})
-        return False
-    return True
-
-
 def _district_lookup() -> dict[str, int]:
     lookup: dict[str, int] = {}
     for pk, code, name in District.objects.values_list("id", "code", "name"):
@@ -173,11 +165,10 @@ def _read_rows(
             report.error(number, "楼栋", _("缺少楼栋"))
         if not address:
             report.error(number, "地址", _("缺少地址"))
-        for column, value, limit in (
+        report.check_lengths(number, (
             ("户号", account, 20), ("小区", community, 100), ("楼栋", building, 20), ("单元", unit, 10),
             ("地址", address, 200), ("换热站", station, 100), ("户主", holder, 50), ("房号", room, 20),
-        ):  # fmt: skip
-            _check_length(report, number, column, value, limit)
+        ))  # fmt: skip
         phones, bad_phones = split_phones(cells.get("电话"))
         if bad_phones:
             report.error(number, "电话", _("电话号码无效:%(value)s") % {"value": "、".join(bad_phones)})
@@ -285,10 +276,9 @@ def register_import(
 ) -> ImportReport:
     """Check the file row by row; with `commit` and no errors, write it in one transaction."""
     started_at = timezone.now()
-    table = table_read(content=content, file_name=file_name, columns=REGISTER_COLUMNS, progress=progress)
-    report = ImportReport()
-    if table.unknown:
-        report.warnings.append(unknown_columns_warning(table.unknown))
+    table, report = table_open(
+        content=content, file_name=file_name, columns=REGISTER_COLUMNS, progress=progress
+    )
     rows = _read_rows(table.rows, report, _district_lookup())
     company = Company.objects.order_by("id").first()
     if company is None:

@@ -24,11 +24,10 @@ from heatline.core.tabular import (
     ImportReport,
     Progress,
     split_phones,
-    table_read,
+    table_open,
     template_csv,
     template_xlsx,
     text,
-    unknown_columns_warning,
 )
 from heatline.registry.models import (
     UNASSIGNED_CODE,
@@ -148,10 +147,8 @@ def _read(rows: Any, report: ImportReport) -> list[StaffRow]:
             )
         branch, district = text(cells.get("分公司")), text(cells.get("片区"))
         department, team = text(cells.get("科室")), text(cells.get("班组"))
-        for column, value, limit in (("姓名", name, 50), ("分公司", branch, 100), ("片区", district, 100),
-                                     ("科室", department, 100), ("班组", team, 100)):  # fmt: skip
-            if len(value) > limit:
-                report.error(number, column, _("内容过长(最多 %(limit)d 个字)") % {"limit": limit})
+        report.check_lengths(number, (("姓名", name, 50), ("分公司", branch, 100), ("片区", district, 100),
+                                      ("科室", department, 100), ("班组", team, 100)))  # fmt: skip
         responsible = [part for part in PHONE_SEPARATORS.split(text(cells.get("负责片区"))) if part]
         if role in (Role.DISTRICT, Role.WORKER) and not district:
             report.error(number, "片区", _("片区责任人和片区工作人员须填写所在片区"))
@@ -187,10 +184,7 @@ def staff_import(
 ) -> StaffImportResult:
     """Check the file row by row; with `commit` and no errors, write it in one transaction."""
     started_at = timezone.now()
-    table = table_read(content=content, file_name=file_name, columns=STAFF_COLUMNS, progress=progress)
-    report = ImportReport()
-    if table.unknown:
-        report.warnings.append(unknown_columns_warning(table.unknown))
+    table, report = table_open(content=content, file_name=file_name, columns=STAFF_COLUMNS, progress=progress)
     rows = _read(table.rows, report)
     company = Company.objects.order_by("id").first()
     if company is None:

@@ -26,11 +26,10 @@ from heatline.core.tabular import (
     Progress,
     parse_when,
     split_phones,
-    table_read,
+    table_open,
     template_csv,
     template_xlsx,
     text,
-    unknown_columns_warning,
 )
 from heatline.registry.models import Household, Staff
 from heatline.requests.models import (
@@ -101,16 +100,6 @@ CALLBACK_COLUMNS = (
     "is_solved",
     "satisfaction",
 )
-EVENT_COLUMNS = (
-    "service_request_id",
-    "at",
-    "actor_id",
-    "action",
-    "from_status",
-    "to_status",
-    "note",
-    "extra",
-)
 
 
 @dataclass
@@ -175,10 +164,9 @@ def requests_import(
 ) -> ImportReport:
     """Check the file row by row; with `commit` and no errors, write it in one transaction."""
     started_at = timezone.now()
-    table = table_read(content=content, file_name=file_name, columns=REQUEST_COLUMNS, progress=progress)
-    report = ImportReport()
-    if table.unknown:
-        report.warnings.append(unknown_columns_warning(table.unknown))
+    table, report = table_open(
+        content=content, file_name=file_name, columns=REQUEST_COLUMNS, progress=progress
+    )
     tz = timezone.get_current_timezone()
     now = timezone.now()
     by_account, by_address = _lookups()
@@ -263,13 +251,9 @@ def requests_import(
             report.error(number, "电话", _("电话号码无效:%(value)s") % {"value": "、".join(bad)})
         caller = text(cells.get("来电人"))
         external_id = text(cells.get("外部单号"))
-        for column, value, limit in (
-            ("外部单号", external_id, 64),
-            ("地址", address, 200),
-            ("来电人", caller, 50),
-        ):
-            if len(value) > limit:
-                report.error(number, column, _("内容过长(最多 %(limit)d 个字)") % {"limit": limit})
+        report.check_lengths(
+            number, (("外部单号", external_id, 64), ("地址", address, 200), ("来电人", caller, 50))
+        )
         if len(report.errors) > before:
             continue
         assert received_at is not None and closed_at is not None and source is not None
@@ -430,7 +414,7 @@ def _write(rows: list[RequestRow], *, by: Staff | None, seasons: list[int]) -> N
     note = _("历史工单导入")
     insert_rows(
         RequestEvent,
-        EVENT_COLUMNS,
+        RequestEvent.INSERT_COLUMNS,
         (
             (
                 ids[number],

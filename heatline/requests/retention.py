@@ -24,16 +24,6 @@ from heatline.requests.models import Action, Callback, RequestEvent, ServiceRequ
 # Hooks of other apps: (request ids) → rows they blanked. Registered in their AppConfig.ready().
 ANONYMISE_HOOKS: list[Callable[[list[int]], int]] = []
 BATCH = 5000
-EVENT_COLUMNS = (
-    "service_request_id",
-    "at",
-    "actor_id",
-    "action",
-    "from_status",
-    "to_status",
-    "note",
-    "extra",
-)
 
 
 def _due(before: dt.datetime) -> "Q":
@@ -69,7 +59,7 @@ def requests_anonymise(*, before: dt.datetime, by: Staff | None = None, limit: i
             note = _("个人信息已按保存期限删除")
             insert_rows(
                 RequestEvent,
-                EVENT_COLUMNS,
+                RequestEvent.INSERT_COLUMNS,
                 [
                     (
                         pk,
