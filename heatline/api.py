@@ -99,6 +99,7 @@ def database_down(request: HttpRequest, error: DatabaseError) -> HttpResponse:
 
 
 def _mount() -> None:
+    from heatline.core.api import router as core
     from heatline.incidents.api import router as incidents
     from heatline.inspections.api import router as inspections
     from heatline.integrations.api import router as integrations
@@ -118,6 +119,7 @@ def _mount() -> None:
     api.add_router("/", integrations)
     api.add_router("/", reports)
     api.add_router("/", training)
+    api.add_router("/", core)
 
 
 _mount()

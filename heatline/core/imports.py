@@ -71,9 +71,10 @@ def data_import_written(
 
 
 def data_import_upload(
-    *, kind: str, file_name: str, content: bytes, by: Any, send_sms: bool = False
+    *, kind: str, file_name: str, content: bytes, by: Any, send_sms: bool = False, commit: bool = False
 ) -> DataImport:
-    """Keep an uploaded file for the worker to check (nothing is read or written yet)."""
+    """Keep an uploaded file for the worker to check (nothing is read or written yet); with `commit`, the
+    worker writes it in the same pass when every row is right."""
     if kind not in IMPORTERS:
         raise InvalidInput(_("未知的导入类型"))
     if not file_name.lower().endswith((".xlsx", ".csv")):
@@ -91,6 +92,7 @@ def data_import_upload(
         content=content,
         by=by,
         send_sms=send_sms,
+        commit_requested=commit,
         started_at=timezone.now(),
     )
     audit_record(

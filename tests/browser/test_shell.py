@@ -30,7 +30,8 @@ def test_wrong_password_is_refused_with_a_clear_message(org: Org, browser: Any, 
     page.goto("/accounts/login/")
     page.fill("#id_username", org.operator.username)
     page.fill("#id_password", "not-the-password")
-    page.click("button[type=submit]")
+    with page.expect_navigation():  # the refused form comes back as a new page: wait for it
+        page.click("button[type=submit]")
     assert page.get_by_text("用户名或密码不正确").is_visible()
     screenshot(page, "login-error")
     context.close()

@@ -125,3 +125,36 @@ def test_only_administrators_reach_the_imports(org: Org) -> None:
     assert client_for(org.responsible).post("/setup/imports/register/upload/").status_code == 403
     assert Client().get("/setup/imports/").status_code == 302
     assert client_for(org.admin).get("/setup/imports/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_script_sends_the_nightly_delta_through_the_api(org: Org) -> None:
+    from heatline.registry.services import api_token_create
+
+    client = Client()
+    headers = {"Authorization": f"Bearer {api_token_create(staff=org.admin)}"}
+    file = io.BytesIO(REGISTER.encode("gbk"))
+    file.name = "delta.csv"
+    response = client.post("/api/v1/imports/register", {"file": file, "commit": "true"}, headers=headers)
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert body["status"] == "queued" and body["commit_requested"] is True
+    record = DataImport.objects.get(pk=body["id"])
+    assert data_imports(record.started_at) == 1  # checked and, every row right, written in one pass
+    done = client.get(f"/api/v1/imports/runs/{record.pk}", headers=headers).json()
+    assert done["status"] == "done" and done["committed"] and done["report"]["created"]["热用户"] == 2
+    assert Household.objects.filter(account_number__in=["9100001", "9100002"]).count() == 2
+    # others may not; a wrong kind or file is refused clearly
+    operator = {"Authorization": f"Bearer {api_token_create(staff=org.operator)}"}
+    again = io.BytesIO(b"x")
+    again.name = "x.csv"
+    assert client.post("/api/v1/imports/register", {"file": again}, headers=operator).status_code == 403
+    assert client.get(f"/api/v1/imports/runs/{record.pk}", headers=operator).status_code == 403
+    wrong = io.BytesIO(b"x")
+    wrong.name = "x.csv"
+    assert client.post("/api/v1/imports/ledgers", {"file": wrong}, headers=headers).status_code == 422
+    text_file = io.BytesIO(b"x")
+    text_file.name = "x.txt"
+    refused = client.post("/api/v1/imports/staff", {"file": text_file}, headers=headers)
+    assert refused.status_code == 422 and "只支持" in refused.json()["detail"]
+    assert client.get("/api/v1/imports/runs/999999", headers=headers).status_code == 404
