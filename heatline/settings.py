@@ -174,6 +174,9 @@ if not DEBUG and HEATLINE_EXCHANGE_SECRET in ("", DEMO_EXCHANGE_SECRET):
     )
 HEATLINE_EXCHANGE_WEBHOOK_URL = env.str("HEATLINE_EXCHANGE_WEBHOOK_URL", default="")
 # Where residents reach the public page (links in SMS, e.g. the web callback); the demo's own address by default.
+# Click-to-call: the softphone's URL template, `{number}` replaced by the number to dial (e.g. `sip:{number}`,
+# or `http://127.0.0.1:9000/dial?to={number}` for a softphone's local HTTP API).
+HEATLINE_DIAL_URL = env.str("HEATLINE_DIAL_URL", default="tel:{number}")
 HEATLINE_PUBLIC_BASE_URL = env.str(
     "HEATLINE_PUBLIC_BASE_URL", default=f"http://127.0.0.1:{env.int('HEATLINE_PORT', default=8000)}"
 )

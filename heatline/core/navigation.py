@@ -17,7 +17,7 @@ class NavItem:
     roles: frozenset[str]
 
 
-ALL = frozenset(Role.values)
+ALL = frozenset(Role.values) - {Role.PBX}  # the phone system's account has no pages
 NAV: tuple[NavItem, ...] = (
     NavItem("home", _("首页"), ALL),
     NavItem("intake:index", _("来电登记"), frozenset({R.OPERATOR, R.ADMIN})),
@@ -28,6 +28,7 @@ NAV: tuple[NavItem, ...] = (
     ),
     NavItem("requests:list", _("工单"), ALL - {R.INSPECTOR}),
     NavItem("requests:callbacks", _("回访"), frozenset({R.OPERATOR, R.ADMIN})),
+    NavItem("integrations:calls", _("未接来电"), frozenset({R.OPERATOR, R.DEPT_HEAD, R.MANAGER, R.ADMIN})),
     NavItem(
         "incidents:index",
         _("故障事件"),

@@ -186,3 +186,57 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} @{self.window_start}: {self.count}"
+
+
+class CallStatus(models.TextChoices):
+    RINGING = "ringing", _("振铃中")  # the phone system reported it ringing at an agent
+    ANSWERED = "answered", _("通话中")  # picked up, not yet hung up
+    ENDED = "ended", _("已接听")  # answered and hung up
+    MISSED = "missed", _("未接来电")  # hung up before anyone answered: the hotline calls back
+
+
+class Call(models.Model):
+    """One call the phone system (CTI) reported: its times, agent and recording; the request registered
+    during it; for a missed call, when the hotline called back (第八条 style)."""
+
+    call_id = models.CharField(_("呼叫编号"), max_length=64, unique=True)
+    caller = models.CharField(_("主叫号码"), max_length=20, db_index=True)
+    agent = models.ForeignKey(
+        Staff, verbose_name=_("坐席"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    agent_extension = models.CharField(_("分机号"), max_length=20, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=CallStatus.choices, default=CallStatus.RINGING
+    )
+    ringing_at = models.DateTimeField(_("振铃时间"), db_index=True)
+    answered_at = models.DateTimeField(_("接听时间"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("挂机时间"), null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(_("通话时长(秒)"), null=True, blank=True)
+    recording_url = models.URLField(_("录音"), max_length=500, blank=True)
+    service_request = models.ForeignKey(
+        ServiceRequest,
+        verbose_name=_("工单"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    called_back_at = models.DateTimeField(_("回拨时间"), null=True, blank=True)
+    called_back_by = models.ForeignKey(
+        Staff, verbose_name=_("回拨人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("来电记录")
+        verbose_name_plural = _("来电记录")
+        ordering = ["-ringing_at"]
+        indexes = [
+            models.Index(
+                fields=["ringing_at"],
+                name="call_missed_open_idx",
+                condition=models.Q(status="missed", called_back_at=None),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call_id} {self.caller}"

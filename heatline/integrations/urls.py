@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from heatline.integrations import views
+from heatline.integrations.cti import views as cti
 from heatline.integrations.exchange import views as exchange
 from heatline.integrations.open311 import views as open311
 from heatline.integrations.public import views as public
@@ -11,6 +12,8 @@ urlpatterns = [
     path("integrations/", views.index, name="index"),
     path("integrations/deliveries/<int:pk>/resend", views.resend, name="resend"),
     path("integrations/import", views.import_orders, name="import"),
+    path("integrations/calls/", cti.calls, name="calls"),
+    path("integrations/calls/<int:pk>/called-back", cti.called_back, name="call_called_back"),
     # Open311 GeoReport v2
     path("open311/v2/", open311.discovery, {"fmt": "json"}, name="open311-root"),
     re_path(r"^open311/v2/discovery" + FMT, open311.discovery, name="open311-discovery"),

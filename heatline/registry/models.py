@@ -20,6 +20,7 @@ class Role(models.TextChoices):
     INSPECTOR = "inspector", _("巡检/换热站技术人员")  # post-season inspection
     MANAGER = "manager", _("公司管理层")  # reads everything, changes nothing
     ADMIN = "admin", _("系统管理员")
+    PBX = "pbx", _("电话系统接口")  # the phone system's account: posts call events, sees nothing else
 
 
 # Roles whose view is the whole company (hotline, crew and management work across districts).

@@ -15,8 +15,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--name", default="", help="what the token is for (e.g. 'phone system')")
+        parser.add_argument(
+            "--system-role",
+            choices=["pbx"],
+            help="create USERNAME as a system account of this role when missing (pbx: the phone system)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["system_role"] and not Staff.objects.filter(username=options["username"]).exists():
+            from heatline.integrations.services import system_staff
+
+            system_staff(username=options["username"], name="电话系统接口", role=options["system_role"])
         staff = Staff.objects.filter(username=options["username"], is_active=True).first()
         if staff is None:
             raise CommandError(f"no active staff member named {options['username']!r}")
