@@ -50,6 +50,11 @@ DEFAULTS: Final[dict[str, tuple[Decimal, Promise]]] = {
         Decimal(1095),
         _("已办结诉求来电人姓名、电话的保存期限(天),到期后删除,统计数据保留"),
     ),
+    # Hot spots (热点预警)
+    "hotspot_requests": (Decimal(5), _("热点预警:同一单元/楼栋/换热站的来电件数达到此数")),
+    "hotspot_hours": (Decimal(2), _("热点预警:集中来电的时间窗口(小时)")),
+    "hotspot_caller_requests": (Decimal(3), _("热点预警:同一来电人本采暖期第几次来电")),
+    "hotspot_escalate_minutes": (Decimal(30), _("热点预警:无人确认时逐级上报的间隔(分钟)")),
     # Incidents
     "incident_suggest_calls": (Decimal(5), _("同一换热站/管段短时来电达到此数时建议建立事件")),
     "incident_suggest_minutes": (Decimal(30), _("建议建立事件的时间窗口(分钟)")),

@@ -20,7 +20,20 @@ from heatline.registry.signin import signin_complete, signin_token_generator
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     assert isinstance(request.user, Staff)
-    return render(request, "core/home.html", {"counts": dashboard_counts(viewer=request.user)})
+    from heatline.requests.api import HOTSPOT_HEADS
+    from heatline.requests.hotspots import hotspots_visible
+
+    staff = request.user
+    hotspots = list(hotspots_visible(viewer=staff).filter(acknowledged_at=None)[:10])
+    return render(
+        request,
+        "core/home.html",
+        {
+            "counts": dashboard_counts(viewer=staff),
+            "hotspots": hotspots,
+            "may_acknowledge": staff.is_superuser or staff.role in HOTSPOT_HEADS,
+        },
+    )
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

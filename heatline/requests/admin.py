@@ -3,7 +3,16 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from heatline.requests.models import Category, Cause, Clock, Extension, RequestEvent, ServiceRequest
+from heatline.requests.models import (
+    Category,
+    Cause,
+    Clock,
+    Extension,
+    HotspotAlert,
+    HotspotWord,
+    RequestEvent,
+    ServiceRequest,
+)
 
 
 @admin.register(Category)
@@ -88,4 +97,26 @@ class ExtensionAdmin(admin.ModelAdmin[Extension]):
     list_filter = ("status",)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(HotspotWord)
+class HotspotWordAdmin(admin.ModelAdmin[HotspotWord]):
+    list_display = ("word", "is_active")
+    list_editable = ("is_active",)
+    search_fields = ("word",)
+
+
+@admin.register(HotspotAlert)
+class HotspotAlertAdmin(admin.ModelAdmin[HotspotAlert]):
+    """Read-only: alerts are opened by the rules and acknowledged by the heads (API / dashboard)."""
+
+    list_display = ("title", "kind", "district", "level", "responsible", "opened_at", "acknowledged_at")
+    list_filter = ("kind", "level", "district")
+    readonly_fields = [f.name for f in HotspotAlert._meta.fields] + ["requests"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -2,17 +2,21 @@
 selector (404 outside the viewer's districts) → one service → Out schema; errors map in heatline/api.py."""
 
 from contextlib import suppress
+from datetime import datetime, timedelta
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja import Status as HttpStatus
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.params.functions import Path
 
 from heatline.api import api, current_staff
-from heatline.core.errors import NotVisible
+from heatline.core.errors import ActionForbidden, NotVisible
+from heatline.registry.models import Role
 from heatline.registry.scoping import mask_name, mask_phone, sees_personal_data
-from heatline.requests.models import Category, Cause, Extension, ServiceRequest
+from heatline.requests.hotspots import hotspot_acknowledge, hotspots_visible
+from heatline.requests.models import Category, Cause, Extension, HotspotAlert, ServiceRequest
 from heatline.requests.schemas import (
     CallerOut,
     CategoryOut,
@@ -43,6 +47,7 @@ from heatline.requests.services import Intake, extension_decide, extension_reque
 from heatline.requests.transitions import Params, request_transition
 
 router = Router(tags=["requests"])
+HOTSPOT_HEADS = frozenset({Role.DISTRICT, Role.DEPT_HEAD, Role.BRANCH, Role.MANAGER, Role.ADMIN})
 
 NUMBER = Path(..., max_length=20, pattern=r"^[A-Za-z0-9_-]+$")
 PHONE = Path(..., max_length=20, pattern=r"^[0-9+\-]+$")
@@ -214,3 +219,64 @@ def list_categories(request: HttpRequest) -> list[Category]:
 def list_causes(request: HttpRequest) -> list[Cause]:
     current_staff(request)
     return causes_list()
+
+
+class HotspotRequestOut(Schema):
+    number: str
+    received_at: datetime
+    address: str
+    status: str
+
+
+class HotspotOut(Schema):
+    id: int
+    kind: str
+    title: str
+    district: str | None
+    level: str
+    responsible: str | None
+    opened_at: datetime
+    last_request_at: datetime
+    acknowledged_at: datetime | None
+    requests: list[HotspotRequestOut]
+
+
+def _hotspot_out(alert: HotspotAlert) -> HotspotOut:
+    return HotspotOut(
+        id=alert.pk,
+        kind=alert.kind,
+        title=alert.title,
+        district=alert.district.name if alert.district else None,
+        level=alert.level,
+        responsible=alert.responsible.display_name if alert.responsible else None,
+        opened_at=alert.opened_at,
+        last_request_at=alert.last_request_at,
+        acknowledged_at=alert.acknowledged_at,
+        requests=[
+            HotspotRequestOut(number=r.number, received_at=r.received_at, address=r.address, status=r.status)
+            for r in sorted(alert.requests.all(), key=lambda r: r.received_at)
+        ],
+    )
+
+
+@router.get("/hotspots", response=list[HotspotOut])
+def list_hotspots(request: HttpRequest, since: datetime | None = None) -> list[HotspotOut]:
+    """热点预警 opened or joined since `since` (default: the last 24 hours), with the requests behind them."""
+    staff = current_staff(request)
+    start = since or (timezone.now() - timedelta(hours=24))
+    if timezone.is_naive(start):
+        start = timezone.make_aware(start)
+    return [_hotspot_out(alert) for alert in hotspots_visible(viewer=staff, since=start)[:200]]
+
+
+@router.post("/hotspots/{alert_id}/acknowledge", response=HotspotOut)
+def acknowledge_hotspot(request: HttpRequest, alert_id: int) -> HotspotOut:
+    """The responsible head has seen the alert: it stops escalating (heads and administrators)."""
+    staff = current_staff(request)
+    if not (staff.is_superuser or staff.role in HOTSPOT_HEADS):
+        raise ActionForbidden()
+    alert = hotspots_visible(viewer=staff).filter(pk=alert_id).first()
+    if alert is None:
+        raise NotVisible()
+    hotspot_acknowledge(alert=alert, by=staff)
+    return _hotspot_out(hotspots_visible(viewer=staff).get(pk=alert_id))

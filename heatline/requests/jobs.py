@@ -15,6 +15,7 @@ from heatline.core.worker import job
 from heatline.outbox.models import Outbox
 from heatline.outbox.services import notification_message, outbox_enqueue_many
 from heatline.registry.models import Department
+from heatline.requests.hotspots import hotspots_detect, hotspots_escalate
 from heatline.requests.models import Clock, ClockName, ServiceRequest
 from heatline.requests.retention import personal_data_anonymise, retention_cutoff
 from heatline.requests.routing import fallback_department_head
@@ -251,3 +252,10 @@ def personal_data_retention(now: datetime) -> int:
         extra={"before": before.isoformat(), "requests": requests, "messages": messages},
     )
     return requests + messages
+
+
+@job("hotspots")
+def hotspots(now: datetime) -> int:
+    """热点预警: evaluate the rules over the window (each round, so an alert follows its request within
+    seconds), then escalate what nobody acknowledged."""
+    return hotspots_detect(now=now) + hotspots_escalate(now=now)

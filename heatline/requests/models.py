@@ -505,3 +505,79 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.last}"
+
+
+class HotspotKind(models.TextChoices):
+    """热点预警 (issue 20): what made a cluster of requests worth a head's eye."""
+
+    UNIT = "unit", _("同一单元集中来电")
+    BUILDING = "building", _("同一楼栋集中来电")
+    STATION = "station", _("同一换热站集中来电")
+    REPEAT_CALLER = "repeat_caller", _("同一来电人本采暖期多次来电")
+    WORDS = "words", _("敏感词")  # 老人, 孩子, 媒体, 上访 … (admin: 热点敏感词)
+
+
+class HotspotLevel(models.TextChoices):
+    DISTRICT = "district", _("片区责任人")
+    DEPARTMENT = "department", _("科室负责人")
+    BRANCH = "branch", _("分公司经理")
+
+
+class HotspotWord(models.Model):
+    """A word in a request that needs a leader's eye (editable in admin)."""
+
+    word = models.CharField(_("敏感词"), max_length=20, unique=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("热点敏感词")
+        verbose_name_plural = _("热点敏感词")
+        ordering = ["word"]
+
+    def __str__(self) -> str:
+        return self.word
+
+
+class HotspotAlert(models.Model):
+    """One hot spot: the rule it tripped, the place or caller, the requests behind it, who answers for
+    it now (district → department → branch, escalating while nobody acknowledges)."""
+
+    kind = models.CharField(_("类型"), max_length=16, choices=HotspotKind.choices)
+    key = models.CharField(_("对象"), max_length=64)  # unit/building/station id, phone, or request number
+    title = models.CharField(_("说明"), max_length=200)
+    district = models.ForeignKey(
+        District, verbose_name=_("片区"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    building = models.ForeignKey(
+        Building, verbose_name=_("楼栋"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requests = models.ManyToManyField(ServiceRequest, verbose_name=_("工单"), related_name="hotspots")
+    opened_at = models.DateTimeField(_("预警时间"), db_index=True)
+    last_request_at = models.DateTimeField(_("最近来电"))
+    level = models.CharField(
+        _("当前层级"), max_length=10, choices=HotspotLevel.choices, default=HotspotLevel.DISTRICT
+    )
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("负责人"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    escalated_at = models.DateTimeField(_("升级时间"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("确认人"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name = _("热点预警")
+        verbose_name_plural = _("热点预警")
+        ordering = ["-opened_at"]
+        constraints = [
+            # one open alert per rule and place/caller: more requests join it, never a flood of alerts
+            models.UniqueConstraint(
+                fields=["kind", "key"], name="hotspot_open_once", condition=models.Q(acknowledged_at=None)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -700,3 +700,25 @@ def extension_decide_view(request: HttpRequest, number: str, extension_id: int) 
         )
     messages.success(request, _("延期申请已处理"))
     return redirect("requests:detail", number=service_request.number)
+
+
+@login_required
+@require_POST
+def hotspot_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponseBase:
+    """热点预警 acknowledged from the dashboard by a head (it stops escalating)."""
+    from heatline.requests.api import HOTSPOT_HEADS
+    from heatline.requests.hotspots import hotspot_acknowledge, hotspots_visible
+
+    staff = _staff(request)
+    if not (staff.is_superuser or staff.role in HOTSPOT_HEADS):
+        raise PermissionDenied
+    alert = hotspots_visible(viewer=staff).filter(pk=alert_id).first()
+    if alert is None:
+        raise Http404(_("未找到,或不在您的管辖范围内"))
+    try:
+        hotspot_acknowledge(alert=alert, by=staff)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("已确认热点预警"))
+    return redirect("home")
