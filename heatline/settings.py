@@ -159,7 +159,19 @@ if not DEBUG:
 
 # Optional integrations, off by default (HEATLINE_USE_<NAME>).
 HEATLINE_USE_WEBHOOK = env.bool("HEATLINE_USE_WEBHOOK", default=False)
-HEATLINE_USE_SMS = env.bool("HEATLINE_USE_SMS", default=False)
+# SMS gateway: "log" (default: SMS are written to the log), "aliyun" (dysmsapi) or "tencent" (Tencent Cloud SMS).
+HEATLINE_SMS_PROVIDER = env.str("HEATLINE_SMS_PROVIDER", default="log")
+HEATLINE_SMS_ACCESS_KEY_ID = env.str("HEATLINE_SMS_ACCESS_KEY_ID", default="")
+HEATLINE_SMS_ACCESS_KEY_SECRET = env.str("HEATLINE_SMS_ACCESS_KEY_SECRET", default="")
+HEATLINE_SMS_SIGN_NAME = env.str("HEATLINE_SMS_SIGN_NAME", default="")
+HEATLINE_SMS_TEMPLATE_CODE = env.str("HEATLINE_SMS_TEMPLATE_CODE", default="")
+HEATLINE_SMS_TEMPLATE_PARAM = env.str("HEATLINE_SMS_TEMPLATE_PARAM", default="content")
+HEATLINE_SMS_APP_ID = env.str("HEATLINE_SMS_APP_ID", default="")  # Tencent: SmsSdkAppId
+HEATLINE_SMS_ENDPOINT = env.str("HEATLINE_SMS_ENDPOINT", default="")  # the vendor's, unless set (tests)
+HEATLINE_SMS_CALLBACK_TOKEN = env.str("HEATLINE_SMS_CALLBACK_TOKEN", default="")  # in the receipt URLs
+HEATLINE_USE_SMS = env.bool("HEATLINE_USE_SMS", default=HEATLINE_SMS_PROVIDER in ("aliyun", "tencent"))
+if HEATLINE_SMS_PROVIDER not in ("log", "aliyun", "tencent"):
+    raise ImproperlyConfigured("HEATLINE_SMS_PROVIDER must be log, aliyun or tencent")
 HEATLINE_WEBHOOK_URL = env.str("HEATLINE_WEBHOOK_URL", default="")
 # The 12345/12319 exchange's signing secret: the demo one only while DEBUG is on; in production it must be set
 # (as SECRET_KEY must), and the demo value is refused, so pushes signed with it are never accepted there.

@@ -45,6 +45,7 @@ def insert_rows(
         if f.attname not in columns
         and f not in stamps
         and not f.primary_key
+        and f.db_default is models.NOT_PROVIDED  # the database fills those itself
         and (f.has_default() or (f.empty_strings_allowed and not f.null))  # a text column's default is ""
     ]
     defaults = [

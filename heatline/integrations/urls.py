@@ -5,6 +5,7 @@ from heatline.integrations.cti import views as cti
 from heatline.integrations.exchange import views as exchange
 from heatline.integrations.open311 import views as open311
 from heatline.integrations.public import views as public
+from heatline.integrations.sms import views as sms
 
 app_name = "integrations"
 FMT = r"\.(?P<fmt>json|xml)$"
@@ -28,6 +29,9 @@ urlpatterns = [
         r"^open311/v2/requests/(?P<number>[\w-]{1,30})" + FMT, open311.request_detail, name="open311-request"
     ),
     re_path(r"^open311/v2/tokens/(?P<token>[\w-]{1,64})" + FMT, open311.token, name="open311-token"),
+    # SMS gateways' callbacks (delivery receipts, residents' replies)
+    path("integrations/sms/<str:token>/receipts/<str:vendor>", sms.receipts, name="sms-receipts"),
+    path("integrations/sms/<str:token>/replies/<str:vendor>", sms.replies, name="sms-replies"),
     # 12345 / 12319 exchange
     path("exchange/v1/orders", exchange.push, name="exchange-push"),
     # Residents' page

@@ -23,6 +23,10 @@ class Outbox(models.Model):
     delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
     failed_at = models.DateTimeField(_("放弃时间"), null=True, blank=True)
     last_error = models.TextField(_("最近错误"), blank=True)
+    # SMS (nullable: the batch INSERTs of other apps name only their own columns): the gateway's id of the message (Aliyun BizId / Tencent SerialNo) and its delivery receipt.
+    external_id = models.CharField(_("网关消息编号"), max_length=64, null=True, blank=True, db_index=True)
+    receipt_status = models.CharField(_("回执状态"), max_length=32, null=True, blank=True)
+    receipt_at = models.DateTimeField(_("回执时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("待发消息")

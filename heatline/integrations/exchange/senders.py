@@ -73,7 +73,12 @@ def deliver_request_moved(message: Outbox) -> None:
 
 @sender("resident.sms")
 def deliver_resident_sms(message: Outbox) -> None:
-    """SMS to a resident: the log adapter by default (HEATLINE_USE_SMS switches a gateway on elsewhere)."""
+    """SMS to a resident or staff member: through Aliyun or Tencent Cloud when HEATLINE_SMS_PROVIDER names
+    one (integrations/sms/), else the log adapter."""
+    from heatline.integrations.sms.senders import sms_send
+
     payload = message.payload
     phone = str(payload.get("phone", ""))
-    log.info("sms to %s: %s", phone[:3] + "****" + phone[-4:], payload.get("text", ""))
+    gateway_id = sms_send(message)
+    log.info("sms to %s%s: %s", phone[:3] + "****" + phone[-4:], f" ({gateway_id})" if gateway_id else "",
+             payload.get("text", ""))  # fmt: skip

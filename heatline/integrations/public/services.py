@@ -203,7 +203,9 @@ def callback_invites_send(*, now: datetime, batch: int = 100) -> int:
                 key=service_request.number,
                 payload={
                     "phone": service_request.phone,
-                    "text": _("您的诉求%(number)s已办理,请点击链接评价:%(link)s")
+                    "text": _(
+                        "您的诉求%(number)s已办理,请回复1满意 2基本满意 3不满意,或点击链接评价 %(link)s"
+                    )
                     % {"number": service_request.number, "link": callback_link(service_request)},
                 },
             )

@@ -1,0 +1,1 @@
+"""SMS through Aliyun or Tencent Cloud (their signed HTTP APIs), delivery receipts and replies."""
