@@ -167,3 +167,21 @@ def test_a_reply_2_answers_the_callback(org: Org, vendor: str) -> None:
         True,
     )
     assert Outbox.objects.exists()
+
+
+def test_both_signatures_match_the_vendors_published_examples() -> None:
+    # Aliyun's RPC signature document: DescribeRegions with testid/testsecret, signed for GET
+    params = {
+        "AccessKeyId": "testid", "Action": "DescribeRegions", "Format": "XML", "SignatureMethod": "HMAC-SHA1",
+        "SignatureNonce": "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf", "SignatureVersion": "1.0",
+        "Timestamp": "2016-02-23T12:46:24Z", "Version": "2014-05-26",
+    }  # fmt: skip
+    assert aliyun_signature(params, secret="testsecret", method="GET") == "OLeaidS1JvxuMvnyHOwuJ+uX5qY="
+    # Tencent Cloud's TC3-HMAC-SHA256 document: DescribeInstances on cvm at 1551113065
+    payload = b'{"Limit": 1, "Filters": [{"Values": ["\\u672a\\u547d\\u540d"], "Name": "instance-name"}]}'
+    header = tencent_authorization(
+        secret_id="AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", secret_key="Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
+        host="cvm.tencentcloudapi.com", payload=payload, timestamp=1551113065, service="cvm",
+    )  # fmt: skip
+    assert header.endswith("Signature=72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168")
+    assert "Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2019-02-25/cvm/tc3_request" in header
