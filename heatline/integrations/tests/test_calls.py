@@ -61,6 +61,15 @@ def test_an_answered_call_is_kept_with_its_times_and_the_request_registered_duri
     assert done["service_request"] == service_request.number and done["agent"] == "t_operator"
     call = Call.objects.get(call_id="c1")
     assert call.answered_at == T0 + dt.timedelta(seconds=8) and call.recording_url.endswith("c1.wav")
+    # the request page plays the recording and dials the caller through the softphone
+    page_client = Client()
+    page_client.force_login(org.operator)
+    with (
+        time_machine.travel(T0 + dt.timedelta(minutes=5), tick=False),
+        override_settings(HEATLINE_DIAL_URL="sip:{number}"),
+    ):
+        page = page_client.get(f"/requests/{service_request.number}/").content.decode()
+    assert 'src="https://pbx.example.cn/r/c1.wav"' in page and 'href="sip:13800000001"' in page
 
 
 @pytest.mark.django_db
