@@ -474,7 +474,10 @@ def _households(
         new_values = dict(old_values)
         new_values.update(
             building_id=building if building is not None else old_values["building_id"],
-            unit_id=unit if row.unit else old_values["unit_id"],
+            # no 单元 given: the old unit stays only while the household stays in its building
+            unit_id=unit
+            if row.unit
+            else (old_values["unit_id"] if building in (None, old_values["building_id"]) else None),
             room=row.room or old_values["room"],
             address=row.address,
         )

@@ -111,6 +111,7 @@ def _read(rows: Any, report: ImportReport) -> list[StaffRow]:
     roles = _role_lookup()
     good: list[StaffRow] = []
     first_row_of: dict[str, int] = {}
+    districts_with_branch: set[str] = set()  # new districts an earlier row of this file placed in a branch
     for number, cells in rows:
         report.rows += 1
         before = len(report.errors)
@@ -152,7 +153,14 @@ def _read(rows: Any, report: ImportReport) -> list[StaffRow]:
         responsible = [part for part in PHONE_SEPARATORS.split(text(cells.get("负责片区"))) if part]
         if role in (Role.DISTRICT, Role.WORKER) and not district:
             report.error(number, "片区", _("片区责任人和片区工作人员须填写所在片区"))
-        if district and not branch and not District.objects.filter(name=district).exists():
+        if district and branch:
+            districts_with_branch.add(district)
+        if (
+            district
+            and not branch
+            and district not in districts_with_branch
+            and not District.objects.filter(name=district).exists()
+        ):
             report.error(number, "分公司", _("新片区须填写所属分公司:%(value)s") % {"value": district})
         if len(report.errors) == before:
             assert role is not None

@@ -128,12 +128,19 @@ def requests_template_csv() -> bytes:
     return template_csv(columns=REQUEST_COLUMNS, examples=REQUEST_EXAMPLES)
 
 
-def _moment(value: Any, tz: dt.tzinfo) -> dt.datetime | None:
+def _moment(value: Any, tz: dt.tzinfo, *, now: dt.datetime, end_of_day: bool = False) -> dt.datetime | None:
+    """A cell's moment. A date without its time (old systems export some so) is the start of that day for a
+    call and the end of it for a closing, never later than now."""
     when = parse_when(value)
     if when is None:
         return None
     day, time = when
-    return dt.datetime.combine(day, time or dt.time(12, 0), tzinfo=tz)
+    if time is not None:
+        return dt.datetime.combine(day, time, tzinfo=tz)
+    moment = dt.datetime.combine(day, dt.time.max if end_of_day else dt.time.min, tzinfo=tz).replace(
+        microsecond=0
+    )
+    return min(moment, now) if moment.date() == timezone.localtime(now).date() else moment
 
 
 def _own_external_id(*parts: str) -> str:
@@ -182,7 +189,7 @@ def requests_import(
     for number, cells in table.rows:
         report.rows += 1
         before = len(report.errors)
-        received_at = _moment(cells.get("来电时间"), tz)
+        received_at = _moment(cells.get("来电时间"), tz, now=now)
         if received_at is None:
             report.error(
                 number,
@@ -193,7 +200,7 @@ def requests_import(
             report.error(number, "来电时间", _("来电时间不能晚于当前时间"))
         closed_at = received_at
         if closed_text := text(cells.get("办结时间")):
-            closed_at = _moment(cells.get("办结时间"), tz)
+            closed_at = _moment(cells.get("办结时间"), tz, now=now, end_of_day=True)
             if closed_at is None:
                 report.error(number, "办结时间", _("日期无效:%(value)s") % {"value": closed_text})
             elif received_at is not None and closed_at < received_at:

@@ -3,7 +3,7 @@
 import pytest
 
 from heatline.core.errors import InvalidInput
-from heatline.core.tabular import Column, split_phones, table_read
+from heatline.core.tabular import Column, split_phones, table_open, table_read
 from heatline.core.tests.import_files import csv_bytes, xlsx_bytes
 
 COLUMNS = (
@@ -80,3 +80,35 @@ def test_phone_cells_split_on_every_separator() -> None:
     assert bad == []
     assert split_phones("13904561234 abc 13904561234 139") == (["13904561234"], ["abc", "139"])
     assert split_phones(None) == ([], [])
+
+
+def test_unknown_columns_become_the_reports_warning() -> None:
+    table, report = table_open(
+        content=csv_bytes([["户号", "备注", "楼层"], ["2010001", "x", "3"]]),
+        file_name="f.csv",
+        columns=COLUMNS,
+    )
+    assert table.unknown == ["备注", "楼层"]
+    assert report.warnings == ["以下列无法识别,未导入:备注、楼层"]
+    assert [cells for _n, cells in table.rows] == [{"户号": "2010001"}]  # the unknown cells are not read
+
+
+def test_full_width_brackets_spaces_and_case_in_headers_match() -> None:
+    columns, unknown, _rows = read(csv_bytes([["户 号", "供热面积（㎡）", "PHONE"], ["1", "2", "3"]]))
+    assert columns == {"户号": 0, "供热面积": 1, "电话": 2} and unknown == []
+    # a unit in the header does not make a different column: two spellings of one column are refused
+    with pytest.raises(InvalidInput, match="表头重复"):
+        read(csv_bytes([["户号", "供热面积", "供热面积(㎡)"], ["1", "2", "3"]]))
+
+
+def test_a_required_column_is_named_even_when_only_its_alias_is_missing() -> None:
+    with pytest.raises(InvalidInput) as error:
+        read(xlsx_bytes([["area", "phone"], [1, 2]]), "f.xlsx")
+    assert "户号" in error.value.message
+
+
+def test_phone_cells_split_on_full_width_separators_too() -> None:
+    assert split_phones("13904561234，13800000000；13700000000") == (
+        ["13904561234", "13800000000", "13700000000"],
+        [],
+    )

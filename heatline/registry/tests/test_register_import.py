@@ -209,3 +209,74 @@ def test_no_company_yet_is_refused() -> None:
     assert not Company.objects.exists()
     with pytest.raises(InvalidInput, match="heatline setup"):
         run(csv_bytes([HEADER, ["站", "小区", "1", "", "1", "地址", "", "", "", "", "", ""]]), commit=True)
+
+
+@pytest.mark.django_db
+def test_a_dry_run_reports_every_level_it_would_create(org: Org) -> None:
+    with time_machine.travel(T0, tick=False):
+        report = run(csv_bytes(register_rows(org)), commit=False)
+    created = {name: count for name, count in report.created.items() if count}  # type: ignore[attr-defined]
+    # two stations, two communities, buildings 导入小区/1 and 无片区小区/3, one unit, three households
+    assert created == {"换热站": 2, "小区": 2, "楼栋": 2, "单元": 1, "热用户": 3}
+    assert report.rows == 3 and report.unchanged == 0  # type: ignore[attr-defined]
+    assert not HeatingStatusChange.objects.exists() and not Station.objects.filter(name="导入1号站").exists()
+
+
+@pytest.mark.django_db
+def test_a_delta_dry_run_counts_the_changes_and_writes_none(org: Org) -> None:
+    rows = register_rows(org)
+    with time_machine.travel(T0, tick=False):
+        run(csv_bytes(rows), commit=True)
+        rows[1][9], rows[1][10] = "报停", "2026-11-20"
+        before = (list(Household.objects.order_by("pk").values_list("heating_status", "heating_status_since")),
+                  HeatingStatusChange.objects.count())  # fmt: skip
+        report = run(csv_bytes(rows), commit=False)
+    assert report.updated["热用户"] == 1 and report.updated["供热状态"] == 1  # type: ignore[attr-defined]
+    assert report.unchanged == 2 and not report.committed  # type: ignore[attr-defined]
+    after = (list(Household.objects.order_by("pk").values_list("heating_status", "heating_status_since")),
+             HeatingStatusChange.objects.count())  # fmt: skip
+    assert after == before
+
+
+@pytest.mark.django_db
+def test_three_phones_keep_the_third_and_a_later_file_without_it_removes_it(org: Org) -> None:
+    rows = register_rows(org)
+    with time_machine.travel(T0, tick=False):
+        run(csv_bytes(rows), commit=True)
+        household = Household.objects.get(account_number="8800001")
+        assert (household.phone, household.phone2) == ("13911110001", "04568221234")
+        assert list(HouseholdPhone.objects.filter(household=household).values_list("phone", flat=True)) == [
+            "13911110003"
+        ]
+        rows[1][7] = "13911110001、0456-8221234"  # the billing system dropped the third number
+        report = run(csv_bytes(rows), commit=True)
+    assert report.updated["热用户"] == 1 and report.unchanged == 2  # type: ignore[attr-defined]
+    assert not HouseholdPhone.objects.filter(household=household).exists()
+    assert not households_by_phone(phone="13911110003", viewer=org.operator).exists()
+    assert list(households_by_phone(phone="04568221234", viewer=org.operator)) == [household]
+
+
+@pytest.mark.django_db
+def test_a_stopped_status_dated_in_an_excel_date_cell(org: Org) -> None:
+    rows = register_rows(org)
+    rows[2][10] = dt.datetime(2026, 10, 15)  # noqa: DTZ001 - Excel cells carry no time zone
+    with time_machine.travel(T0, tick=False):
+        report = run(xlsx_bytes(rows), commit=True, name="r.xlsx")
+    assert report.ok  # type: ignore[attr-defined]
+    change = HeatingStatusChange.objects.get(household__account_number="8800002")
+    assert (change.previous, change.status, change.since) == ("", "stopped", dt.date(2026, 10, 15))
+
+
+@pytest.mark.django_db
+def test_a_household_moved_to_another_building_keeps_no_unit_of_the_old_one(org: Org) -> None:
+    rows = register_rows(org)
+    with time_machine.travel(T0, tick=False):
+        run(csv_bytes(rows), commit=True)
+        # the billing system now lists 8800001 in building 2, with no unit
+        rows[1][2], rows[1][3] = "2", ""
+        report = run(csv_bytes(rows), commit=True)
+    assert report.ok  # type: ignore[attr-defined]
+    moved = Household.objects.select_related("building", "unit__building").get(account_number="8800001")
+    assert moved.building.number == "2"
+    # the household's unit must belong to its building (or be none), never a unit of the old building
+    assert moved.unit is None or moved.unit.building_id == moved.building_id

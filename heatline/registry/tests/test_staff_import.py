@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from heatline.core.models import DataImport
 from heatline.core.tests.import_files import csv_bytes, xlsx_bytes
 from heatline.outbox.models import Outbox
 from heatline.registry.imports import register_import
@@ -134,3 +135,53 @@ def test_the_command_exits_1_on_errors(org: Org, tmp_path: Path) -> None:
     path.write_bytes(csv_bytes([HEADER, ["", "", "", "", "x", "x", "", "没有的角色", ""]]))
     with pytest.raises(CommandError, match="未写入任何数据"):
         call_command("import_staff", str(path), "--commit", stdout=StringIO(), stderr=StringIO())
+
+
+@pytest.mark.django_db
+def test_a_dry_run_counts_what_a_commit_would_make_and_writes_nothing(org: Org) -> None:
+    before = counts()
+    result = staff_import(content=csv_bytes(staff_rows()), file_name="s.csv", commit=False, by=None)
+    report = result.report
+    assert report.ok and not report.committed and result.new_accounts == []
+    assert report.created["员工"] == 4 and report.created["分公司"] == 1 and report.created["片区"] == 1
+    assert report.created["科室"] == 1 and report.created["班组"] == 1  # 客服科 is the org's already
+    assert counts() == before and not Staff.objects.filter(username="wangqiang").exists()
+    assert not DataImport.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_re_import_with_send_sms_queues_nothing_for_known_accounts(org: Org, tmp_path: Path) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_bytes(csv_bytes(staff_rows()))
+    call_command("import_staff", str(path), "--commit", "--send-sms", stdout=StringIO(), stderr=StringIO())
+    queued = Outbox.objects.filter(topic="resident.sms").count()
+    out = StringIO()
+    call_command("import_staff", str(path), "--commit", "--send-sms", stdout=out, stderr=StringIO())
+    assert Outbox.objects.filter(topic="resident.sms").count() == queued == 3
+    assert "/accounts/signin/" not in out.getvalue() and "未变化 4 行" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_changed_role_updates_the_account_and_keeps_it_passwordless(org: Org) -> None:
+    staff_import(content=csv_bytes(staff_rows()), file_name="s.csv", commit=True, by=None)
+    rows = staff_rows()
+    rows[2][7] = "话务员"  # 刘敏's role, by its short name
+    rows[2][6] = "13904560199"
+    result = staff_import(content=csv_bytes(rows), file_name="s.csv", commit=True, by=None)
+    assert result.report.updated["员工"] == 1 and result.report.unchanged == 3 and result.new_accounts == []
+    liumin = Staff.objects.get(username="liumin")
+    assert (liumin.role, liumin.phone) == (Role.OPERATOR, "13904560199") and not liumin.has_usable_password()
+
+
+@pytest.mark.django_db
+def test_people_of_a_new_district_after_the_row_that_names_its_branch(org: Org) -> None:
+    rows = [
+        HEADER,
+        ["江东分公司", "新城片区", "", "", "王强", "wangqiang", "", "片区责任人", "新城片区"],
+        ["", "新城片区", "", "", "钱七", "qianqi", "", "片区工作人员", ""],  # the branch is given above
+    ]
+    result = staff_import(content=csv_bytes(rows), file_name="s.csv", commit=True, by=None)
+    assert result.report.ok, [str(e) for e in result.report.errors]
+    qian = Staff.objects.get(username="qianqi")
+    assert qian.district is not None and qian.district.name == "新城片区"
+    assert qian.branch is not None and qian.branch.name == "江东分公司"
