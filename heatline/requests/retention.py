@@ -8,14 +8,16 @@ a hook that blanks them for the request ids given, so this module writes only to
 """
 
 import datetime as dt
+import re
 from collections.abc import Callable
+from typing import Final
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from heatline.core.bulk import insert_rows
+from heatline.core.bulk import insert_rows, update_rows
 from heatline.core.rules import rule_int
 from heatline.outbox.services import outbox_anonymise
 from heatline.registry.models import Staff
@@ -37,6 +39,33 @@ def anonymise_count(*, before: dt.datetime) -> int:
     return ServiceRequest.objects.filter(_due(before)).count()
 
 
+PHONE_IN_TEXT: Final = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+
+
+def scrub(text: str, *, name: str = "", phone: str = "") -> str:
+    """A request's free text without the numbers and the caller's name it may repeat (a mask of the same length)."""
+    for known in (name.strip(), phone.strip()):
+        if len(known) >= 2:
+            text = text.replace(known, "*" * len(known))
+    return PHONE_IN_TEXT.sub(lambda match: "*" * len(match.group(0)), text)
+
+
+def _scrub_texts(ids: list[int]) -> None:
+    """The operator often types the caller's number or name into the request text: mask them there too."""
+    changed = []
+    rows = ServiceRequest.objects.filter(pk__in=ids).values_list(
+        "id", "caller_name", "phone", "content", "result"
+    )
+    for pk, name, phone, content, result in rows:
+        new_content, new_result = (
+            scrub(content, name=name, phone=phone),
+            scrub(result, name=name, phone=phone),
+        )
+        if (new_content, new_result) != (content, result):
+            changed.append((pk, new_content, new_result))
+    update_rows(ServiceRequest, ("content", "result"), changed)
+
+
 def requests_anonymise(*, before: dt.datetime, by: Staff | None = None, limit: int | None = None) -> int:
     """Remove callers' names and phones of requests closed before `before`, in batches, each request with an
     event of its own (the audit trail of the change). Returns how many requests were anonymised."""
@@ -52,6 +81,7 @@ def requests_anonymise(*, before: dt.datetime, by: Staff | None = None, limit: i
             if not ids:
                 break
             now = timezone.now()
+            _scrub_texts(ids)
             ServiceRequest.objects.filter(pk__in=ids).update(caller_name="", phone="", updated_at=now)
             Callback.objects.filter(service_request_id__in=ids).exclude(comment="").update(comment="")
             for hook in ANONYMISE_HOOKS:

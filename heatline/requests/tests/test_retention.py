@@ -54,6 +54,9 @@ def history(org: Org) -> None:
 def test_anonymise_keeps_the_figures_and_is_done_once(org: Org) -> None:
     history(org)
     old = ServiceRequest.objects.get(external_id="GD-2023-1")
+    ServiceRequest.objects.filter(pk=old.pk).update(
+        content="张先生说暖气不热,回电13904561234或0456-8221234", result="已联系张先生"
+    )
     Callback.objects.filter(service_request=old).update(comment="张先生说还是冷")
     ExchangeOrder.objects.create(
         source="12345", order_no="GD-2023-1", channel=Channel.PUSH, received_at=old.received_at,
@@ -71,6 +74,7 @@ def test_anonymise_keeps_the_figures_and_is_done_once(org: Org) -> None:
         call_command("anonymise", "--before", "2024-01-01", "--commit", stdout=out)
     old.refresh_from_db()
     assert (old.caller_name, old.phone) == ("", "")
+    assert old.content == "***说暖气不热,回电***********或************" and old.result == "已联系***"
     # the figures stay: category, cause, times, satisfaction, household
     assert old.category is not None and old.cause is not None and old.satisfaction == "unsatisfied"
     assert old.household == org.household and old.closed_at is not None
