@@ -58,6 +58,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "heatline.urls"
 WSGI_APPLICATION = "heatline.wsgi.application"
+ASGI_APPLICATION = "heatline.asgi.application"
 
 TEMPLATES = [
     {
@@ -185,10 +186,14 @@ if not DEBUG and HEATLINE_EXCHANGE_SECRET in ("", DEMO_EXCHANGE_SECRET):
         "(生产环境必须设置 HEATLINE_EXCHANGE_SECRET,不能使用演示密钥)"
     )
 HEATLINE_EXCHANGE_WEBHOOK_URL = env.str("HEATLINE_EXCHANGE_WEBHOOK_URL", default="")
-# Where residents reach the public page (links in SMS, e.g. the web callback); the demo's own address by default.
 # Click-to-call: the softphone's URL template, `{number}` replaced by the number to dial (e.g. `sip:{number}`,
 # or `http://127.0.0.1:9000/dial?to={number}` for a softphone's local HTTP API).
 HEATLINE_DIAL_URL = env.str("HEATLINE_DIAL_URL", default="tel:{number}")
+# Live screens (core/live.py): how often each web process reads the outbox for the open browsers, and how long
+# one stream lasts before the browser reconnects (and its session is checked again).
+HEATLINE_LIVE_POLL = env.float("HEATLINE_LIVE_POLL", default=0.25)
+HEATLINE_LIVE_MAX_SECONDS = env.float("HEATLINE_LIVE_MAX_SECONDS", default=1800)
+# Where residents reach the public page (links in SMS, e.g. the web callback); the demo's own address by default.
 HEATLINE_PUBLIC_BASE_URL = env.str(
     "HEATLINE_PUBLIC_BASE_URL", default=f"http://127.0.0.1:{env.int('HEATLINE_PORT', default=8000)}"
 )

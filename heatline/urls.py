@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from heatline.api import api
-from heatline.core import import_views
+from heatline.core import import_views, live_views
 from heatline.core import views as core_views
 
 admin.site.site_header = "Heatline 热线诉求系统管理"
@@ -15,6 +15,7 @@ admin.site.site_title = "Heatline"
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("live/stream/", live_views.stream, name="live_stream"),
     path("setup/", core_views.setup_checklist, name="setup"),
     path("setup/imports/", import_views.imports, name="setup_imports"),
     path("setup/imports/<int:pk>/", import_views.detail, name="setup_import"),

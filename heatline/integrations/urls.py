@@ -15,6 +15,7 @@ urlpatterns = [
     path("integrations/import", views.import_orders, name="import"),
     path("integrations/calls/", cti.calls, name="calls"),
     path("integrations/calls/<int:pk>/called-back", cti.called_back, name="call_called_back"),
+    path("integrations/calls/<int:pk>/popup/", cti.popup, name="call_popup"),
     # Open311 GeoReport v2
     path("open311/v2/", open311.discovery, {"fmt": "json"}, name="open311-root"),
     re_path(r"^open311/v2/discovery" + FMT, open311.discovery, name="open311-discovery"),

@@ -174,6 +174,13 @@ def notify(
     )
 
 
+@sender("live.call")
+@sender("live.hotspot")
+def deliver_to_screens(message: Outbox) -> None:
+    """`live.*` messages are for the open browsers only: the live feed (core/live.py) reads them off the
+    outbox as it is written; delivering is marking them done."""
+
+
 @sender("notify")
 def deliver_notification(message: Outbox) -> None:
     """Inbox sender: one Notification per message (idempotent through the one-to-one `source`)."""

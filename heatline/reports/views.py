@@ -138,11 +138,12 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 @domain_errors
 def wall(request: HttpRequest) -> HttpResponse:
-    """The wall screen: the same figures, large, refreshing itself every `refresh` seconds (default 60)."""
+    """The wall screen: the same figures, large. The figures follow the live feed (within seconds of a change,
+    and every 30 s for the clocks); the whole page, charts included, reloads every `refresh` seconds (300)."""
     try:
-        refresh = max(15, min(int(request.GET.get("refresh", "60")), 3600))
+        refresh = max(15, min(int(request.GET.get("refresh", "300")), 3600))
     except ValueError:
-        refresh = 60
+        refresh = 300
     context = _context(request)
     context.update(refresh=refresh, now=timezone.now())
     return render(request, "reports/wall.html", context)

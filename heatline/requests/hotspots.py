@@ -85,10 +85,17 @@ def _raise(*, kind: str, key: str, title: str, request_ids: Iterable[int], now: 
 
 
 def _notify(alert: HotspotAlert, *, title: str) -> None:
-    if alert.responsible_id is None:
-        return
-    outbox_enqueue_many(
-        messages=[
+    """The responsible head's notification, and the live screens' event (the dashboards reload their list)."""
+    messages = [
+        {
+            "topic": "live.hotspot",
+            "key": str(alert.pk),
+            "payload": {"alert": alert.pk, "rule": alert.kind, "district_id": alert.district_id},
+            "dedupe_key": None,
+        }
+    ]
+    if alert.responsible_id is not None:
+        messages.append(
             notification_message(
                 recipient_id=alert.responsible_id,
                 title=title,
@@ -96,8 +103,8 @@ def _notify(alert: HotspotAlert, *, title: str) -> None:
                 link=f"/#hotspot-{alert.pk}",
                 dedupe_key=f"hotspot:{alert.pk}:{alert.level}",
             )
-        ]
-    )
+        )
+    outbox_enqueue_many(messages=messages)
 
 
 def hotspots_detect(*, now: dt.datetime) -> int:

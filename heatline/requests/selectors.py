@@ -124,6 +124,22 @@ def work_queue(*, viewer: Staff) -> QuerySet[ServiceRequest]:
     )
 
 
+def warn_times(requests: list[ServiceRequest]) -> dict[int, datetime]:
+    """The 80 % warning time of each open request's next clock (the one due at `next_due_at`), so that a
+    list's countdowns turn amber at the warning and red at the breach in the browser, without a reload."""
+    due = {r.pk: r.next_due_at for r in requests if r.next_due_at is not None and r.status in OPEN_STATUSES}
+    if not due:
+        return {}
+    found: dict[int, datetime] = {}
+    rows = Clock.objects.filter(service_request_id__in=list(due), met_at=None, cancelled_at=None).values_list(
+        "service_request_id", "due_at", "warn_at"
+    )
+    for request_id, due_at, warn_at in rows:
+        if due_at == due[request_id] and (request_id not in found or warn_at < found[request_id]):
+            found[request_id] = warn_at
+    return found
+
+
 def callbacks_due(*, viewer: Staff) -> QuerySet[ServiceRequest]:
     """第八条: requests whose result is reported and which wait for the hotline's callback.
 

@@ -6,6 +6,7 @@ Views stay thin (STYLE rule 9): parse a form → scoped selector (404 outside th
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -50,6 +51,7 @@ from heatline.requests.selectors import (
     caller_lookup,
     request_get_visible,
     request_list_visible,
+    warn_times,
     work_queue,
 )
 from heatline.requests.services import (
@@ -326,12 +328,14 @@ class Row:
     caller_name: str
     is_overdue: bool
     incident: Incident | None  # the outage a linked call waits on (it has no job of its own)
+    warn_at: datetime | None = None  # the 80 % warning of the next clock (the countdown turns amber)
 
 
 def _rows(requests: list[ServiceRequest], viewer: Staff) -> list[Row]:
     show = sees_personal_data(viewer)
     now = timezone.now()
     incidents = incidents_for_requests(r.pk for r in requests)
+    warnings = warn_times(requests)
     return [
         Row(
             service_request=r,
@@ -339,6 +343,7 @@ def _rows(requests: list[ServiceRequest], viewer: Staff) -> list[Row]:
             caller_name=r.caller_name if show else mask_name(r.caller_name),
             is_overdue=r.status in OPEN_STATUSES and r.next_due_at is not None and r.next_due_at < now,
             incident=incidents.get(r.pk),
+            warn_at=warnings.get(r.pk),
         )
         for r in requests
     ]

@@ -6,6 +6,9 @@ not a skip. Screenshots of each main page land in test-artifacts/screenshots/.
 
 import os
 import shutil
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -54,16 +57,14 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-@pytest.fixture
-def page_for(browser: Any, live_server: Any) -> Iterator[Any]:
-    """page_for(username, viewport=…) → a signed-in page (Chinese UI) of a fresh browser context."""
+def _pages(browser: Any, base_url: str) -> Iterator[Any]:
     contexts: list[Any] = []
 
     def open_page(
         username: str, *, password: str = "heatline-test", viewport: dict[str, int] | None = None
     ) -> Any:
         context = browser.new_context(
-            viewport=viewport or {"width": 1366, "height": 900}, locale="zh-CN", base_url=live_server.url
+            viewport=viewport or {"width": 1366, "height": 900}, locale="zh-CN", base_url=base_url
         )
         contexts.append(context)
         page = context.new_page()
@@ -78,6 +79,54 @@ def page_for(browser: Any, live_server: Any) -> Iterator[Any]:
     yield open_page
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def page_for(browser: Any, live_server: Any) -> Iterator[Any]:
+    """page_for(username, viewport=…) → a signed-in page (Chinese UI) of a fresh browser context."""
+    yield from _pages(browser, live_server.url)
+
+
+@pytest.fixture
+def asgi_server(transactional_db: None) -> Iterator[str]:
+    """The ASGI application (what `heatline serve` runs) under uvicorn in a thread, with the live streams;
+    Django's live_server is WSGI, where the stream answers at once and asks to come back later."""
+    import uvicorn
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    from heatline.asgi import application
+    from heatline.core.live import FEED
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        ASGIStaticFilesHandler(application),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="asgi-test-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        FEED.wait_idle(timeout=5)  # its database connection closed before the test database is flushed
+
+
+@pytest.fixture
+def live_page_for(browser: Any, asgi_server: str) -> Iterator[Any]:
+    """page_for on the ASGI server: pages that receive the live feed."""
+    yield from _pages(browser, asgi_server)
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from heatline.core.audit import audit_record
 from heatline.core.errors import InvalidInput, TransitionNotAllowed
 from heatline.integrations.models import Call, CallStatus
+from heatline.outbox.services import outbox_enqueue
 from heatline.registry.models import Staff
 from heatline.requests.models import ServiceRequest
 
@@ -78,6 +79,14 @@ def call_event_record(*, event: CallEvent, by: Staff) -> Call:
                 call.status = CallStatus.MISSED
             _link_request(call)
         call.save()
+        if call.agent_id is not None:
+            # The agent's open browser pops the caller up on ringing and closes the pop-up on hang-up.
+            outbox_enqueue(
+                topic="live.call",
+                key=call.call_id[:64],
+                payload={"call": call.pk, "event": event.event, "agent_id": call.agent_id},
+                dedupe_key=f"call:{call.pk}:{event.event}",  # the phone system repeats events
+            )
     return call
 
 

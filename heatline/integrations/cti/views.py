@@ -1,4 +1,5 @@
-"""/integrations/calls/: missed calls to call back (click-to-call), today's answer figures, recent calls."""
+"""/integrations/calls/: missed calls to call back (click-to-call), today's answer figures, recent calls;
+and the caller pop-up that the live feed opens in the agent's browser when the phone rings."""
 
 import datetime as dt
 
@@ -17,6 +18,7 @@ from heatline.integrations.cti.services import call_called_back
 from heatline.integrations.models import Call, CallStatus
 from heatline.registry.models import Role, Staff
 from heatline.registry.scoping import mask_phone, sees_personal_data
+from heatline.requests.selectors import caller_lookup
 
 READERS = frozenset({Role.OPERATOR, Role.DEPT_HEAD, Role.MANAGER, Role.ADMIN})
 CALLERS_BACK = frozenset({Role.OPERATOR, Role.ADMIN})
@@ -78,3 +80,19 @@ def called_back(request: HttpRequest, pk: int) -> HttpResponseBase:
     else:
         messages.success(request, _("已记录回拨"))
     return redirect("integrations:calls")
+
+
+@login_required
+def popup(request: HttpRequest, pk: int) -> HttpResponse:
+    """来电弹屏 of one call, for the agent it rings at (the live feed's `call` event loads it)."""
+    user = request.user
+    assert isinstance(user, Staff)
+    call = get_object_or_404(Call, pk=pk)
+    if call.agent_id != user.pk and not user.is_superuser:
+        raise PermissionDenied
+    lookup = caller_lookup(phone=call.caller, viewer=user, past_limit=3)
+    return render(
+        request,
+        "integrations/_call_popup.html",
+        {"call": call, "lookup": lookup, "dial": dial_url(call.caller)},
+    )

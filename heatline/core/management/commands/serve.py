@@ -1,4 +1,5 @@
-"""`heatline serve`: the web UI (gunicorn) and the background worker together, for the demo and small sites."""
+"""`heatline serve`: the web UI (gunicorn with uvicorn workers: ASGI, for the live streams) and the background
+worker together, for the demo and small sites."""
 
 import os
 import signal
@@ -30,7 +31,9 @@ class Command(BaseCommand):
                 python,
                 "-m",
                 "gunicorn",
-                "heatline.wsgi",
+                "heatline.asgi",
+                "-k",
+                "uvicorn_worker.UvicornWorker",
                 "-b",
                 bind,
                 "-w",
