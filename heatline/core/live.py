@@ -184,6 +184,7 @@ class Cursor:
             following = self.floor + 1
             if following in self.seen:
                 self.seen.discard(following)
+                self.missing_since.pop(following, None)
             else:
                 since = self.missing_since.setdefault(following, now)
                 if now - since < GAP_WAIT:
