@@ -79,14 +79,16 @@ def token_for(url: str, username: str) -> str:
 
 
 @contextmanager
-def gunicorn(url: str, *, workers: int = 2, **extra: str) -> Iterator[str]:
+def gunicorn(url: str, *, workers: int = 2, asgi: bool = False, **extra: str) -> Iterator[str]:
+    """gunicorn on a free port: WSGI sync workers, or with `asgi` what `heatline serve` runs (uvicorn workers)."""
     port = free_port()
+    app = ["heatline.asgi", "-k", "uvicorn_worker.UvicornWorker"] if asgi else ["heatline.wsgi"]
     process = subprocess.Popen(
         [
             PYTHON,
             "-m",
             "gunicorn",
-            "heatline.wsgi",
+            *app,
             "-b",
             f"127.0.0.1:{port}",
             "-w",

@@ -14,6 +14,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
+from django.db import connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 from heatline.core.live import FEED, Viewer
@@ -28,6 +29,9 @@ def _frame(event_id: int | None, kind: str, data: dict[str, Any]) -> str:
 
 
 async def _events(viewer: Viewer, *, resumed: bool) -> AsyncIterator[str]:
+    # The stream needs no database connection while it lasts (the feed has its own): let go of the one the
+    # sign-in check used, or every open browser would hold one.
+    await sync_to_async(connections.close_all)()
     subscription = FEED.subscribe(viewer)
     lifetime = float(getattr(settings, "HEATLINE_LIVE_MAX_SECONDS", 1800))
     deadline = asyncio.get_running_loop().time() + lifetime

@@ -40,7 +40,9 @@ def _events(feed: Feed) -> list[Any]:
 
 
 @pytest.mark.django_db
-def test_a_request_step_reaches_its_district_and_the_company_wide_desks_not_another_district(org: Org) -> None:
+def test_a_request_step_reaches_its_district_and_the_company_wide_desks_not_another_district(
+    org: Org,
+) -> None:
     feed = Feed()
     assert feed.poll() == []  # the first poll only finds where the outbox ends
     service_request = registered_request(org)
@@ -78,7 +80,11 @@ def test_a_ringing_call_is_for_its_agent_only_and_a_repeated_event_pops_up_once(
     feed = Feed()
     feed.poll()
     event = CallEvent(
-        call_id="C1", event="ringing", caller="13800000001", agent=org.operator.username, at=dt.datetime.now(TZ)
+        call_id="C1",
+        event="ringing",
+        caller="13800000001",
+        agent=org.operator.username,
+        at=dt.datetime.now(TZ),
     )
     call = call_event_record(event=event, by=org.admin)
     call_event_record(event=event, by=org.admin)  # the phone system retries
