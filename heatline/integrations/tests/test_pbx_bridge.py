@@ -278,3 +278,34 @@ def test_the_account_and_the_server_must_exist(org: Org) -> None:
         bridge(port, "--system-user", org.admin.username)
     with pytest.raises(CommandError, match="username and secret are required"):
         call_command("pbx_bridge", "--once", "--port", str(port), "--username", "", "--secret", "")
+
+
+@pytest.mark.django_db
+def test_without_once_it_reconnects_with_a_growing_pause(
+    org: Org, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given: nobody listens; the pauses are recorded instead of slept, the 7th stops the bridge (Ctrl-C)
+    from heatline.integrations.management.commands import pbx_bridge
+
+    unused = socket.create_server(("127.0.0.1", 0))
+    port = unused.getsockname()[1]
+    unused.close()
+    pauses: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 7:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(pbx_bridge.time, "sleep", sleep)
+    monkeypatch.setattr(pbx_bridge, "close_old_connections", lambda: None)  # keep the test's transaction
+
+    # when
+    with caplog.at_level(logging.INFO, logger="heatline.pbx_bridge"):
+        call_command(
+            "pbx_bridge", "--host", "127.0.0.1", "--port", str(port), "--username", "u", "--secret", "s"
+        )
+
+    # then
+    assert pauses == [1, 2, 4, 8, 16, 30, 30]
+    assert caplog.text.count("reconnecting in") == 7 and "pbx-bridge stopped" in caplog.text
