@@ -233,9 +233,12 @@ def test_the_bridge_records_an_answered_and_a_missed_call(org: Org, caplog: pyte
 def test_a_refused_login_stops_with_a_clear_message_and_exit_code_1(
     org: Org, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # given
+    # given: the console command as run from a shell (its exit code), keeping the test's database connection
+    from django.db import connections
+
     from heatline.cli import main
 
+    monkeypatch.setattr(connections, "close_all", lambda: None)
     with fake_ami(events=b"") as server:
         monkeypatch.setattr(
             sys,
