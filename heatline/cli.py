@@ -13,6 +13,7 @@ COMMAND_ALIASES = {
     "import-requests": "import_requests",
     "signin-link": "signin_link",
     "check-ready": "check_ready",
+    "pbx-bridge": "pbx_bridge",
 }
 
 

@@ -198,6 +198,11 @@ HEATLINE_PUBLIC_BASE_URL = env.str(
     "HEATLINE_PUBLIC_BASE_URL", default=f"http://127.0.0.1:{env.int('HEATLINE_PORT', default=8000)}"
 )
 HEATLINE_WORKER_IDLE_SECONDS = env.float("HEATLINE_WORKER_IDLE_SECONDS", default=2.0)
+# `heatline pbx-bridge`: the Asterisk Manager Interface (manager.conf) the call events are read from.
+HEATLINE_AMI_HOST = env.str("HEATLINE_AMI_HOST", default="127.0.0.1")
+HEATLINE_AMI_PORT = env.int("HEATLINE_AMI_PORT", default=5038)
+HEATLINE_AMI_USERNAME = env.str("HEATLINE_AMI_USERNAME", default="")
+HEATLINE_AMI_SECRET = env.str("HEATLINE_AMI_SECRET", default="")
 # Going live (issue 18): `make run` loads the demo utility into an empty database unless HEATLINE_DEMO is false;
 # then it runs `heatline setup` with the company's name and the administrator's account below instead.
 HEATLINE_DEMO = env.bool("HEATLINE_DEMO", default=True)

@@ -1,4 +1,4 @@
-"""Optional report sections from the other areas (watch list, inspections, joint cases, training).
+"""Optional report sections from the other areas (watch list, inspections, joint cases, training, calls).
 
 Each section reads the other app's tables through its public selectors or plain grouped queries and is
 wrapped so that a missing or changed piece shows "not available" instead of breaking the page; the
@@ -119,19 +119,52 @@ def _training(flt: Any, viewer: Staff, now: dt.datetime) -> dict[str, Any] | Non
     }
 
 
+def _calls(flt: Any, viewer: Staff, now: dt.datetime) -> dict[str, Any] | None:
+    """The hotline's calls that rang in the period (the phone system's figures): answer rate, 15-second
+    answer rate, abandoned calls, those called back, abandoned per local hour (staffing a cold snap).
+    Calls belong to no district, so only viewers of the whole utility get them."""
+    from heatline.integrations.cti.selectors import call_figures
+
+    if visible_district_ids(viewer) is not None:
+        return None
+    figures, per_hour = call_figures(start=flt.start(), end=flt.end())
+    return {
+        "offered": figures.offered,
+        "answered": figures.answered,
+        "answered_in_15s": figures.answered_in_15s,
+        "abandoned": figures.abandoned,
+        "called_back": figures.called_back,
+        "answer_rate": _share(figures.answer_rate),
+        "answer_rate_15s": _share(figures.answer_rate_15s),
+        "abandoned_per_hour": [{"hour": hour, "abandoned": per_hour.get(hour, 0)} for hour in range(24)],
+    }
+
+
+def _share(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
 SECTIONS: dict[str, Section] = {
     "watch_list": _watch_list,
     "inspections": _inspections,
     "joint": _joint,
     "incidents": _incidents,
     "training": _training,
+    "calls": _calls,
 }
+# Sections of utility-wide data (no district to scope by): left out, not "no data", for anyone who sees
+# less than the whole utility (a branch manager, district staff).
+UTILITY_WIDE: frozenset[str] = frozenset({"calls"})
 
 
 def sections_for(*, flt: Any, viewer: Staff, now: dt.datetime) -> dict[str, Any]:
-    """Every section's figures, or None where the other area is missing or failed (logged)."""
+    """Every section's figures, or None where the other area is missing or failed (logged); the
+    utility-wide sections only for viewers of the whole utility (absent for the others)."""
     result: dict[str, Any] = {}
+    sees_everything = visible_district_ids(viewer) is None
     for name, section in SECTIONS.items():
+        if name in UTILITY_WIDE and not sees_everything:
+            continue
         try:
             with transaction.atomic():
                 result[name] = section(flt, viewer, now)

@@ -43,7 +43,8 @@ def test_dashboard_shows_the_figures_with_bounded_queries(
     client = _client(org.manager)
 
     # when
-    with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(45):
+    # 45 + the calls section (savepoint, one query, release)
+    with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(48):
         response = client.get(f"/reports/?{PERIOD}")
 
     # then
@@ -200,3 +201,23 @@ def test_dashboard_speaks_english_as_the_second_language(org: Org, day, settings
 
     # then
     assert "Response rate" in html
+
+
+@pytest.mark.django_db
+def test_the_calls_section_is_on_the_page_of_a_manager_not_of_district_staff(org: Org) -> None:
+    # given
+    from heatline.reports.tests.test_sections import AFTER_PERIOD, november_calls
+
+    november_calls(org)
+
+    # when
+    with time_machine.travel(AFTER_PERIOD, tick=False):
+        managers = _client(org.manager).get("/reports/?from=2025-11-01&to=2025-11-30").content.decode()
+        districts = _client(org.responsible).get("/reports/?from=2025-11-01&to=2025-11-30").content.decode()
+
+    # then
+    assert 'id="section-calls"' in managers and "热线来电接听" in managers
+    assert "40.0%" in managers and "20.0%" in managers  # answer rate 2/5, within 15 s 1/5
+    assert 'id="calls-abandoned-per-hour"' in managers
+    assert 'id="section-calls"' not in districts and "热线来电接听" not in districts
+    assert 'id="section-training"' in districts
