@@ -79,10 +79,10 @@ def token_for(url: str, username: str) -> str:
 
 
 @contextmanager
-def gunicorn(url: str, *, workers: int = 2, asgi: bool = False, **extra: str) -> Iterator[str]:
-    """gunicorn on a free port: WSGI sync workers, or with `asgi` what `heatline serve` runs (uvicorn workers)."""
+def gunicorn(url: str, *, workers: int = 2, threads: int = 0, **extra: str) -> Iterator[str]:
+    """gunicorn on a free port: sync workers, or with `threads` gthread workers (what `heatline serve` runs)."""
     port = free_port()
-    app = ["heatline.asgi", "-k", "uvicorn_worker.UvicornWorker"] if asgi else ["heatline.wsgi"]
+    app = ["heatline.wsgi", "-k", "gthread", "--threads", str(threads)] if threads else ["heatline.wsgi"]
     process = subprocess.Popen(
         [
             PYTHON,

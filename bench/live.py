@@ -1,5 +1,5 @@
-"""Bench of the live desk (issue 20) on PostgreSQL, behind what `heatline serve` runs (gunicorn, 2 uvicorn
-workers, DEBUG off) and the worker with its default pace:
+"""Bench of the live desk (issue 20) on PostgreSQL, behind what `heatline serve` runs (gunicorn, 2 gthread
+workers of 128 threads, DEBUG off) and the worker with its default pace:
 
 1. emergency → crew's screen: the crew leader's queue open in Debian's Chromium; 50 emergencies registered
    through the API one after the other; each one's delay from the API's answer (committed) to its row in the
@@ -191,7 +191,7 @@ async def many_streams(
     await asyncio.wait_for(asyncio.gather(*(ready.wait() for ready in readies)), timeout=60)
     log(f"  {streams} streams open")
     await asyncio.sleep(2)  # every web process's feed has found the outbox's end
-    memory = rss_mb("heatline.asgi")
+    memory = rss_mb("gunicorn heatline.wsgi")
     saved: dict[str, float] = {}
     for i in range(events):
         number, at = await asyncio.to_thread(register, api, token, emergency(1000 + i, account))
@@ -273,7 +273,7 @@ def main() -> int:
         [PYTHON, "-m", "heatline.cli", "worker"], cwd=ROOT, env=env_for(url, **SERVER_ENV)
     )
     try:
-        with gunicorn(url, workers=2, asgi=True, **SERVER_ENV) as base:
+        with gunicorn(url, workers=2, threads=128, **SERVER_ENV) as base:
             api = base + "/api/v1"
             log(f"emergency → crew's screen, {options.tries} tries in Chromium")
             results["crew_screen"] = crew_screen(base, api, token, account, options.tries)

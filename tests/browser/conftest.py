@@ -6,9 +6,6 @@ not a skip. Screenshots of each main page land in test-artifacts/screenshots/.
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -79,6 +76,10 @@ def _pages(browser: Any, base_url: str) -> Iterator[Any]:
     yield open_page
     for context in contexts:
         context.close()
+    from heatline.core.live import FEED
+
+    FEED.close_all()  # the live streams' threads end; the feed lets go of its database connection
+    FEED.wait_idle(timeout=5)
 
 
 @pytest.fixture
@@ -88,45 +89,10 @@ def page_for(browser: Any, live_server: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def asgi_server(transactional_db: None) -> Iterator[str]:
-    """The ASGI application (what `heatline serve` runs) under uvicorn in a thread, with the live streams;
-    Django's live_server is WSGI, where the stream answers at once and asks to come back later."""
-    import uvicorn
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-
-    from heatline.asgi import application
-    from heatline.core.live import FEED
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        ASGIStaticFilesHandler(application),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="off",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="asgi-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        FEED.wait_idle(timeout=5)  # its database connection closed before the test database is flushed
-
-
-@pytest.fixture
-def live_page_for(browser: Any, asgi_server: str) -> Iterator[Any]:
-    """page_for on the ASGI server: pages that receive the live feed."""
-    yield from _pages(browser, asgi_server)
+def live_page_for(page_for: Any) -> Any:
+    """page_for, named for the tests of the live feed (the live server's threads hold the streams, as
+    gunicorn's gthread workers do under `heatline serve`)."""
+    return page_for
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -1,4 +1,4 @@
-"""The live desk in a real browser (issue 20): pages served by the ASGI server receive the live feed.
+"""The live desk in a real browser (issue 20): every signed-in page receives the live feed.
 
 An emergency reaches the crew's open queue within a second, with its sound; the phone system's ringing pops the
 caller up for that agent only; a district's staff receive nothing of another district; countdowns turn amber

@@ -3,6 +3,7 @@ commit out of order; the stream itself under ASGI, and its answer under WSGI."""
 
 import asyncio
 import datetime as dt
+import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -122,16 +123,29 @@ def test_list_countdowns_carry_the_clocks_warning_time(org: Org, client: Client)
     assert f'data-number="{service_request.number}"' in page
 
 
-@pytest.mark.django_db
-def test_the_stream_needs_a_signed_in_user_and_under_wsgi_asks_to_come_back_later(
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@override_settings(HEATLINE_LIVE_POLL=0.05)
+def test_the_stream_under_wsgi_needs_a_signed_in_user_and_delivers_a_committed_change(
     org: Org, client: Client
 ) -> None:
     assert client.get("/live/stream/").status_code == 401
-    client.force_login(org.operator)
+    client.force_login(org.responsible)
     response = client.get("/live/stream/")
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.streaming
     assert response["Content-Type"] == "text/event-stream"
-    assert response.content.decode().startswith("retry: 60000\n")
+    chunks = iter(response.streaming_content)
+    assert next(chunks).decode().startswith("retry: 2000")
+    while FEED.cursor is None:  # the feed has found the outbox's end
+        time.sleep(0.02)
+    registered_request(org, household=org.other_household)  # not theirs
+    own = registered_request(org)
+    frames = []
+    while not any(b"event: request" in frame for frame in frames):
+        frames.append(next(chunks))
+    response.close()
+    (frame,) = [f.decode() for f in frames if b"event: request" in f]
+    assert own.number in frame and '"action": "register"' in frame and '"mine": true' in frame
+    assert FEED.wait_idle(timeout=5)
 
 
 async def _next_frame(chunks: Any, kind: str) -> dict[str, str]:

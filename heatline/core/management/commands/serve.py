@@ -1,5 +1,5 @@
-"""`heatline serve`: the web UI (gunicorn with uvicorn workers: ASGI, for the live streams) and the background
-worker together, for the demo and small sites."""
+"""`heatline serve`: the web UI (gunicorn, gthread workers: each open live stream holds a thread) and the
+background worker together, for the demo and small sites."""
 
 import os
 import signal
@@ -19,6 +19,12 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HEATLINE_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("HEATLINE_PORT", "8000")))
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=int(os.environ.get("HEATLINE_WEB_THREADS", "128")),
+            help="threads per worker: pages and open live streams (one each) together",
+        )
         parser.add_argument("--no-worker", action="store_true", help="web only")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -31,9 +37,11 @@ class Command(BaseCommand):
                 python,
                 "-m",
                 "gunicorn",
-                "heatline.asgi",
+                "heatline.wsgi",
                 "-k",
-                "uvicorn_worker.UvicornWorker",
+                "gthread",
+                "--threads",
+                str(options["threads"]),
                 "-b",
                 bind,
                 "-w",
