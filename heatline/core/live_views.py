@@ -19,7 +19,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.db import connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
-from heatline.core.live import CLOSED, FEED, Viewer
+from heatline.core.live import CLOSED, FEED, Subscription, Viewer
 from heatline.registry.models import Staff
 
 KEEPALIVE = 15.0  # seconds between comments, so proxies keep the connection and a gone browser is noticed
@@ -28,6 +28,15 @@ KEEPALIVE = 15.0  # seconds between comments, so proxies keep the connection and
 def _frame(event_id: int | None, kind: str, data: dict[str, Any]) -> str:
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _next(item: dict[str, Any], subscription: Subscription) -> tuple[str, bool]:
+    """The frame to send for a queued item, and whether the stream ends after it."""
+    if item is CLOSED:
+        return "", True
+    if subscription.overflowed:  # fallen too far behind: the page reloads its live parts
+        return _frame(None, "resync", {}), True
+    return _frame(item["id"], item["type"], item["data"]), False
 
 
 async def _events(viewer: Viewer, *, resumed: bool) -> AsyncIterator[str]:
@@ -52,12 +61,11 @@ async def _events(viewer: Viewer, *, resumed: bool) -> AsyncIterator[str]:
             except TimeoutError:
                 yield ": keepalive\n\n"
                 continue
-            if item is CLOSED:
+            frame, last = _next(item, subscription)
+            if frame:
+                yield frame
+            if last:
                 return
-            if subscription.overflowed:
-                yield _frame(None, "resync", {})
-                return
-            yield _frame(item["id"], item["type"], item["data"])
     finally:
         FEED.unsubscribe(subscription)
 
@@ -83,12 +91,11 @@ def _thread_events(viewer: Viewer, *, resumed: bool) -> Iterator[str]:
             except queue.Empty:
                 yield ": keepalive\n\n"  # a gone browser makes this write fail: the thread is freed
                 continue
-            if item is CLOSED:
+            frame, last = _next(item, subscription)
+            if frame:
+                yield frame
+            if last:
                 return
-            if subscription.overflowed:
-                yield _frame(None, "resync", {})
-                return
-            yield _frame(item["id"], item["type"], item["data"])
     finally:
         FEED.unsubscribe(subscription)
 
