@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from heatline.registry.models import DISTRICT_ROLES, Role, Staff
 from heatline.registry.scoping import visible_district_ids
@@ -50,7 +50,6 @@ class Viewer:
     team_id: int | None
     department_id: int | None
     own_district_id: int | None  # district staff: the district whose requests are theirs
-    is_hotline: bool
 
     @classmethod
     def of(cls, staff: Staff) -> Viewer:
@@ -60,7 +59,6 @@ class Viewer:
             team_id=staff.team_id,
             department_id=staff.department_id if staff.role == Role.DEPT_HEAD else None,
             own_district_id=staff.district_id if staff.role in DISTRICT_ROLES else None,
-            is_hotline=staff.is_superuser or staff.role in (Role.OPERATOR, Role.ADMIN),
         )
 
 
@@ -73,8 +71,7 @@ class Event:
     user_id: int | None = None  # only this user (a notification, a ringing call)
     assignee_id: int | None = None
     team_id: int | None = None
-    department_id: int | None = None
-    company_wide: bool = False  # a request without a district: company-wide viewers only
+    department_id: int | None = None  # (a request without a district reaches company-wide viewers only)
 
     def for_viewer(self, viewer: Viewer) -> dict[str, Any] | None:
         """The event's data as this viewer receives it, or None when it is not theirs to see."""
@@ -236,7 +233,6 @@ class Feed:
         self._wake = threading.Event()
         self._idle = threading.Event()  # set while nobody listens and the database connection is closed
         self.cursor: Cursor | None = None
-        self.polls = 0
 
     @property
     def interval(self) -> float:
@@ -305,7 +301,6 @@ class Feed:
                     self.poll()
                 except Exception:  # a database hiccup must not end the feed
                     log.exception("live feed poll failed")
-                    close_old_connections()
                     connection.close()
                     time.sleep(1)
                 time.sleep(self.interval)
@@ -319,7 +314,6 @@ class Feed:
             top = Outbox.objects.order_by("-id").values_list("id", flat=True).first() or 0
             self.cursor = Cursor(floor=top)
             return []
-        self.polls += 1
         rows = list(
             Outbox.objects.filter(id__gt=self.cursor.floor)
             .order_by("id")

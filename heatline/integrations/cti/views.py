@@ -91,8 +91,4 @@ def popup(request: HttpRequest, pk: int) -> HttpResponse:
     if call.agent_id != user.pk and not user.is_superuser:
         raise PermissionDenied
     lookup = caller_lookup(phone=call.caller, viewer=user, past_limit=3)
-    return render(
-        request,
-        "integrations/_call_popup.html",
-        {"call": call, "lookup": lookup, "dial": dial_url(call.caller)},
-    )
+    return render(request, "integrations/_call_popup.html", {"call": call, "lookup": lookup})
