@@ -6,7 +6,7 @@
 // The live feed (body[data-live] = the stream's URL, server-sent events, see heatline/core/live.py):
 // - "request" events reload the page's live regions: an element with an id and data-live-region="all"
 //   (any visible request changed) or "mine" (a request for me, or one the region shows); the region is
-//   fetched again with htmx and swapped in place, at most once per data-live-throttle ms (default 300).
+//   read again from the page and swapped in place, at most once per data-live-throttle ms (default 300).
 //   New emergency rows (tr[data-emergency]) of a region with data-live-sound flash and ring; a region with
 //   data-live-every="ms" also reloads on that period (the figures that move with the clock alone).
 // - "call" events pop the caller up (ringing) and close the pop-up (hang-up).
@@ -71,35 +71,52 @@
     region.querySelectorAll("[data-number]").forEach(function (el) { found[el.dataset.number] = true; });
     return found;
   }
+  // Regions due at the same moment (same throttle) are read from one fetch of the page, not one each.
   function reload(region) {
     var id = region.id;
     if (!id || timers[id]) return;
     var wait = parseInt(region.dataset.liveThrottle || "300", 10);
-    timers[id] = setTimeout(function () {
-      var current = document.getElementById(id);
+    timers[id] = { wait: wait, timer: setTimeout(function () { refresh(wait); }, wait) };
+  }
+  function refresh(wait) {
+    var due = [];
+    Object.keys(timers).forEach(function (id) {
+      if (timers[id].wait !== wait) return;
+      clearTimeout(timers[id].timer);
       delete timers[id];
-      if (!current || !window.htmx) return;
+      var current = document.getElementById(id);
+      if (!current) return;
       var focused = document.activeElement;
       if (focused && current.contains(focused) && focused.matches("input, textarea, select")) {
         setTimeout(function () { reload(current); }, 2000);  // never swap a form out from under the typist
         return;
       }
-      var before = numbersIn(current);
-      window.htmx.ajax("GET", window.location.href, { target: "#" + id, select: "#" + id, swap: "outerHTML" })
-        .then(function () {
-          var fresh = document.getElementById(id);
-          if (!fresh) return;
-          var rang = false;
-          fresh.querySelectorAll("tr[data-emergency][data-number]").forEach(function (row) {
-            if (before[row.dataset.number]) return;
-            row.classList.add("fresh");
-            rang = true;
-          });
-          if (rang && fresh.hasAttribute("data-live-sound")) ring();
-          fresh.dispatchEvent(new CustomEvent("heatline:refreshed", { bubbles: true }));
-          tick();
-        });
-    }, wait);
+      due.push({ id: id, before: numbersIn(current) });
+    });
+    if (!due.length) return;
+    fetch(window.location.href, { credentials: "same-origin", headers: { "HX-Request": "true" } })
+      .then(function (response) { return response.ok ? response.text() : ""; })
+      .then(function (html) {
+        if (!html) return;
+        var page = new DOMParser().parseFromString(html, "text/html");
+        due.forEach(function (item) { swap(item, page); });
+        tick();
+      });
+  }
+  function swap(item, page) {
+    var current = document.getElementById(item.id), incoming = page.getElementById(item.id);
+    if (!current || !incoming) return;
+    var fresh = document.importNode(incoming, true);
+    current.replaceWith(fresh);
+    if (window.htmx) window.htmx.process(fresh);
+    var rang = false;
+    fresh.querySelectorAll("tr[data-emergency][data-number]").forEach(function (row) {
+      if (item.before[row.dataset.number]) return;
+      row.classList.add("fresh");
+      rang = true;
+    });
+    if (rang && fresh.hasAttribute("data-live-sound")) ring();
+    fresh.dispatchEvent(new CustomEvent("heatline:refreshed", { bubbles: true }));
   }
   function regions(kind) {
     return Array.prototype.filter.call(document.querySelectorAll("[data-live-region]"), function (region) {
