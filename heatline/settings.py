@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "heatline.outbox",
     "heatline.requests",
     "heatline.proactive",
+    "heatline.telemetry",
+    "heatline.weather",
     "heatline.inspections",
     "heatline.joint",
     "heatline.incidents",

@@ -17,7 +17,7 @@ class NavItem:
     roles: frozenset[str]
 
 
-ALL = frozenset(Role.values) - {Role.PBX}  # the phone system's account has no pages
+ALL = frozenset(Role.values) - {Role.PBX, Role.GATEWAY}  # the phone system's account has no pages
 NAV: tuple[NavItem, ...] = (
     NavItem("home", _("首页"), ALL),
     NavItem("intake:index", _("来电登记"), frozenset({R.OPERATOR, R.ADMIN})),

@@ -33,6 +33,18 @@ DEFAULTS: Final[dict[str, tuple[Decimal, Promise]]] = {
     "hazard_household_threshold": (Decimal(10), _("第五条 高风险区域同一采暖期投诉户数下限")),
     "hazard_min_seasons": (Decimal(2), _("第五条 管道堵塞/设备老化反复出现的采暖期数")),
     "rectification_remind_days": (Decimal(3), _("第五条.3 整改期限到期前提醒天数")),
+    # 未诉先办 on live data (issue 19)
+    "telemetry_cold_hours": (Decimal(3), _("在线监测:室温连续低于标准达此小时数即列入关注并派上门")),
+    "telemetry_dead_hours": (Decimal(6), _("在线监测:传感器无读数达此小时数视为离线")),
+    "telemetry_raw_days": (Decimal(35), _("在线监测:原始读数保存天数(小时汇总长期保存)")),
+    "telemetry_clock_skew_minutes": (Decimal(10), _("在线监测:读数时间晚于服务器时间超过此分钟数即拒收")),
+    "design_outdoor_c": (Decimal("-29.5"), _("供暖室外计算温度(℃),低于此温度不按室温标准认定")),
+    "curve_base_outdoor_c": (Decimal(5), _("供水温度曲线:基准室外温度(℃)")),
+    "curve_supply_at_design_c": (Decimal(85), _("供水温度曲线:设计室外温度时供水温度(℃)")),
+    "curve_supply_at_base_c": (Decimal(45), _("供水温度曲线:基准室外温度时供水温度(℃)")),
+    "curve_tolerance_c": (Decimal(5), _("供水温度低于曲线超过此值(℃)即告警")),
+    "refund_uses_sensors": (Decimal(0), _("退费认定采用室温采集器日均温度(1是/0否)")),
+    "outlook_base_c": (Decimal(-5), _("来电预测:日均气温低于此值起按度数计算(℃)")),
     # 难诉联办 (chapter 4)
     "joint_callback_hours": (Decimal(24), _("第九条 调解后回访时限(小时)")),
     "joint_meeting_working_days": (Decimal(3), _("第十条 专题会议时限(工作日)")),

@@ -21,6 +21,7 @@ class Role(models.TextChoices):
     MANAGER = "manager", _("公司管理层")  # reads everything, changes nothing
     ADMIN = "admin", _("系统管理员")
     PBX = "pbx", _("电话系统接口")  # the phone system's account: posts call events, sees nothing else
+    GATEWAY = "gateway", _("数据采集网关")  # a telemetry gateway's account: posts readings, sees nothing else
 
 
 # Roles whose view is the whole company (hotline, crew and management work across districts).
