@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('incidents', '0001_incidents_links_clocks'),
         ('proactive', '0002_watch_entry_denormalised_links'),
-        ('registry', '0005_alter_staff_role'),
+        ('registry', '0004_calls'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
