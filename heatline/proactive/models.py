@@ -132,6 +132,12 @@ class ManualDecision(models.TextChoices):
     REMOVED = "removed", _("人工移出")  # kept off the list whatever a rebuild finds
 
 
+class EntrySource(models.TextChoices):
+    LEDGER = "ledger", _("上季台账与投诉")  # found by the list's rebuild from last season
+    MANUAL = "manual", _("人工加入")
+    TELEMETRY = "telemetry", _("在线监测")  # a room sensor stayed under the standard (issue 19)
+
+
 class WatchEntry(BaseModel):
     """低温用户重点关注清单: one household for one season, with its visit plan and how far it got.
 
@@ -159,6 +165,9 @@ class WatchEntry(BaseModel):
     )
     score = models.PositiveIntegerField(_("排序值"), default=0, help_text=_("同级内越小越优先"))
     is_candidate = models.BooleanField(_("符合入选条件"), default=True)
+    source = models.CharField(
+        _("来源"), max_length=10, choices=EntrySource.choices, default=EntrySource.LEDGER, blank=True
+    )
     min_temperature = models.DecimalField(
         _("上季最低室温"), max_digits=4, decimal_places=1, null=True, blank=True
     )
