@@ -33,6 +33,7 @@ urlpatterns = [
     path("requests/", include("heatline.requests.urls")),
     path("intake/", include("heatline.requests.intake_urls")),
     path("proactive/", include("heatline.proactive.urls")),
+    path("telemetry/", include("heatline.telemetry.urls")),
     path("inspections/", include("heatline.inspections.urls")),
     path("joint/", include("heatline.joint.urls")),
     path("incidents/", include("heatline.incidents.urls")),

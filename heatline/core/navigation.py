@@ -40,6 +40,11 @@ NAV: tuple[NavItem, ...] = (
         frozenset({R.DISTRICT, R.WORKER, R.BRANCH, R.MANAGER, R.OPERATOR, R.ADMIN}),
     ),
     NavItem(
+        "telemetry:alerts",
+        _("在线监测"),
+        frozenset({R.DISTRICT, R.WORKER, R.BRANCH, R.MANAGER, R.OPERATOR, R.CREW, R.INSPECTOR, R.ADMIN}),
+    ),
+    NavItem(
         "inspections:index",
         _("隐患排查"),
         frozenset({R.INSPECTOR, R.BRANCH, R.MANAGER, R.DEPT_HEAD, R.ADMIN}),
