@@ -25,6 +25,7 @@ class CountingRules:
     to_hour: int
     half_below: Decimal
     full_below: Decimal
+    uses_sensors: bool = False  # 规则参数 refund_uses_sensors: room sensors' daily means count too
 
     @classmethod
     def current(cls) -> "CountingRules":
@@ -34,6 +35,7 @@ class CountingRules:
             to_hour=int(values["measure_excluded_to_hour"]),
             half_below=values["refund_half_below"],
             full_below=values["refund_full_below"],
+            uses_sensors=values["refund_uses_sensors"] == 1,
         )
 
 
@@ -91,10 +93,23 @@ def exposure_for(
     readings = Reading.objects.filter(season=season, counts_for_refund=True)
     if household_ids is not None:
         readings = readings.filter(household_id__in=household_ids)
-    days = readings.values_list("household_id", "measured_on").annotate(low=Min("temperature"))
+    lows: dict[tuple[int, dt.date], Decimal] = {
+        (household_id, day): low
+        for household_id, day, low in readings.values_list("household_id", "measured_on").annotate(
+            low=Min("temperature")
+        )
+    }
+    if rules.uses_sensors:
+        # Where the utility says so, a room sensor's daily mean is a measurement of that day; the lower of
+        # the two counts (the rule book's minimum is all day).
+        from heatline.telemetry.selectors import sensor_day_lows
+
+        for (household_id, day), low in sensor_day_lows(season=season, household_ids=household_ids).items():
+            key = (household_id, day)
+            lows[key] = min(lows[key], low) if key in lows else low
     result: dict[int, Exposure] = {}
     length = Decimal(season_length(season))
-    for household_id, _day, low in days:
+    for (household_id, _day), low in sorted(lows.items()):
         exposure = result.setdefault(household_id, Exposure(household_id, 0, 0, 0, Decimal(0), Decimal(0)))
         exposure.days_measured += 1
         share = day_share(low, rules)

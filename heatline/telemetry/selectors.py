@@ -11,6 +11,9 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from heatline.core.models import HeatingSeason
     from heatline.registry.models import Staff
 from heatline.telemetry.models import Alert, AlertKind, HourlyReading, Sensor, SensorKind, SensorReading
 
@@ -283,3 +286,43 @@ def sensor_counts(*, viewer: "Staff", now: dt.datetime | None = None) -> SensorC
         cold_open=by_kind.get(AlertKind.ROOM_COLD, 0),
         stations_low=by_kind.get(AlertKind.STATION_SUPPLY_LOW, 0),
     )
+
+
+# ----------------------------------------------------------------------------------------- refunds
+
+SENSOR_DAY_MIN_HOURS = 20  # a day with fewer hourly means is not a measured day (a dead or new sensor)
+
+
+def sensor_day_lows(
+    *, season: "HeatingSeason", household_ids: "Iterable[int] | None" = None
+) -> "dict[tuple[int, dt.date], Decimal]":
+    """Per household and local day of the season: the coldest room's daily mean of its room sensors'
+    hourly means, for days with at least SENSOR_DAY_MIN_HOURS hours of data (the refund rule's input)."""
+    from decimal import Decimal
+
+    from heatline.core.seasons import season_bounds
+
+    start, end = season_bounds(season)
+    tz = timezone.get_current_timezone()
+    hourly = HourlyReading.objects.filter(
+        hour__gte=start,
+        hour__lt=end,
+        celsius__isnull=False,
+        sensor__kind=SensorKind.ROOM,
+        sensor__household__isnull=False,
+    )
+    if household_ids is not None:
+        hourly = hourly.filter(sensor__household_id__in=list(household_ids))
+    rows = (
+        hourly.annotate(day=TruncDate("hour", tzinfo=tz))
+        .values("sensor__household_id", "sensor_id", "day")
+        .annotate(mean=Avg("celsius"), hours=Count("hour"))
+        .filter(hours__gte=SENSOR_DAY_MIN_HOURS)
+        .order_by()
+    )
+    lows: dict[tuple[int, dt.date], Decimal] = {}
+    for row in rows.iterator(chunk_size=5000):
+        key = (row["sensor__household_id"], row["day"])
+        value = Decimal(str(round(row["mean"], 1)))
+        lows[key] = min(lows[key], value) if key in lows else value
+    return lows
