@@ -11,6 +11,7 @@ COMMAND_ALIASES = {
     "import-register": "import_register",
     "import-staff": "import_staff",
     "import-requests": "import_requests",
+    "import-sensors": "import_sensors",
     "signin-link": "signin_link",
     "check-ready": "check_ready",
     "pbx-bridge": "pbx_bridge",

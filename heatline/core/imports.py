@@ -25,12 +25,14 @@ IMPORTERS = {
     ImportKind.REGISTER: "heatline.registry.imports.register_import",
     ImportKind.STAFF: "heatline.registry.staff_import.staff_import_report",
     ImportKind.REQUESTS: "heatline.requests.imports.requests_import",
+    ImportKind.SENSORS: "heatline.telemetry.imports.sensors_import",
 }
 # kind → (xlsx template, csv template) builders, for the downloads.
 TEMPLATES = {
     ImportKind.REGISTER: ("heatline.registry.imports.register_template_xlsx", "heatline.registry.imports.register_template_csv"),
     ImportKind.STAFF: ("heatline.registry.staff_import.staff_template_xlsx", "heatline.registry.staff_import.staff_template_csv"),
     ImportKind.REQUESTS: ("heatline.requests.imports.requests_template_xlsx", "heatline.requests.imports.requests_template_csv"),
+    ImportKind.SENSORS: ("heatline.telemetry.imports.sensor_template_xlsx", "heatline.telemetry.imports.sensor_template_csv"),
 }  # fmt: skip
 PROGRESS_SAVE_EVERY = 5000
 

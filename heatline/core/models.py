@@ -99,6 +99,7 @@ class ImportKind(models.TextChoices):
     REGISTER = "register", _("收费系统房产档案")  # heatline import-register
     STAFF = "staff", _("组织机构与人员")  # heatline import-staff
     REQUESTS = "requests", _("历史诉求工单")  # heatline import-requests
+    SENSORS = "sensors", _("传感器台账")  # heatline import-sensors
 
 
 class DataImportStatus(models.TextChoices):
