@@ -140,6 +140,14 @@ def _calls(flt: Any, viewer: Staff, now: dt.datetime) -> dict[str, Any] | None:
     }
 
 
+def _telemetry(flt: Any, viewer: Staff, now: dt.datetime) -> dict[str, Any] | None:
+    """未诉先办 on live data: alerts that began in the period, households they put on the watch list and
+    how soon those were visited, sensors reporting now (scoped like the alerts page)."""
+    from heatline.telemetry.selectors import telemetry_figures
+
+    return telemetry_figures(viewer=viewer, start=flt.start(), end=flt.end())
+
+
 def _share(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
@@ -151,6 +159,7 @@ SECTIONS: dict[str, Section] = {
     "incidents": _incidents,
     "training": _training,
     "calls": _calls,
+    "telemetry": _telemetry,
 }
 # Sections of utility-wide data (no district to scope by): left out, not "no data", for anyone who sees
 # less than the whole utility (a branch manager, district staff).

@@ -326,3 +326,40 @@ def sensor_day_lows(
         value = Decimal(str(round(row["mean"], 1)))
         lows[key] = min(lows[key], value) if key in lows else value
     return lows
+
+
+# ----------------------------------------------------------------------------------------- reports
+
+
+def telemetry_figures(*, viewer: "Staff", start: dt.datetime, end: dt.datetime) -> dict[str, object]:
+    """The report's 在线监测 section: alerts that began in [start, end) by kind, the households they put on
+    the watch list, how many of those were visited and after how long (median hours), and the sensors
+    reporting now."""
+    alerts = (
+        alerts_visible(viewer=viewer, state="all")
+        .filter(started_at__gte=start, started_at__lt=end)
+        .order_by()
+    )
+    by_kind = {row["kind"]: row["n"] for row in alerts.values("kind").annotate(n=Count("id"))}
+    cold = list(
+        alerts.filter(kind=AlertKind.ROOM_COLD, watch_entry__isnull=False).values_list(
+            "started_at", "watch_entry__visited_at"
+        )
+    )
+    waits = sorted(
+        (visited - started).total_seconds() / 3600
+        for started, visited in cold
+        if visited is not None and visited >= started
+    )
+    counts = sensor_counts(viewer=viewer)
+    return {
+        "cold_alerts": by_kind.get(AlertKind.ROOM_COLD, 0),
+        "station_alerts": by_kind.get(AlertKind.STATION_SUPPLY_LOW, 0),
+        "dead_alerts": by_kind.get(AlertKind.SENSOR_DEAD, 0),
+        "watched": len(cold),
+        "visited": len(waits),
+        "median_hours_to_visit": round(waits[len(waits) // 2], 1) if waits else None,
+        "sensors": counts.total,
+        "reporting": counts.reporting,
+        "reporting_share": round(counts.reporting / counts.total, 4) if counts.total else None,
+    }

@@ -145,3 +145,33 @@ def test_a_station_alert_shows_to_the_districts_it_feeds(
     assert (org.station.name in html) == (org.district.pk in fed)
     assert HourlyReading.objects.exists() and SensorReading.objects.exists()
     assert TZ is not None
+
+
+def test_the_report_section_counts_alerts_of_the_period_and_the_visits(org: Org, client: Client) -> None:
+    import datetime as _dt
+
+    from heatline.core.models import HeatingSeason
+    from heatline.reports import sections
+    from heatline.reports.selectors import ReportFilter
+
+    HeatingSeason.objects.create(
+        year=2026, first_heating_day=_dt.date(2026, 10, 20), last_day=_dt.date(2027, 4, 20)
+    )
+    other = Household.objects.filter(building__district=org.other_district).first()
+    assert other is not None
+    hourly(room_sensor(org, "S-A"), [18.0, 18.0, 18.0])
+    hourly(room_sensor(org, "S-B", household=other), [18.0, 18.0, 18.0])
+    with time_machine.travel(NOW, tick=False):
+        detect_all(now=NOW)
+    alert = Alert.objects.get(household=org.household)
+    assert alert.watch_entry is not None
+    alert.watch_entry.visited_at = alert.started_at + _dt.timedelta(hours=26)
+    alert.watch_entry.save()
+    flt = ReportFilter(date_from=_dt.date(2026, 12, 1), date_to=_dt.date(2026, 12, 31))
+    every = sections.sections_for(flt=flt, viewer=org.manager, now=NOW)["telemetry"]
+    assert (every["cold_alerts"], every["watched"], every["visited"]) == (2, 2, 1)
+    assert every["median_hours_to_visit"] == 26.0
+    own = sections.sections_for(flt=flt, viewer=org.responsible, now=NOW)["telemetry"]
+    assert (own["cold_alerts"], own["watched"]) == (1, 1)
+    earlier = ReportFilter(date_from=_dt.date(2026, 11, 1), date_to=_dt.date(2026, 11, 30))
+    assert sections.sections_for(flt=earlier, viewer=org.manager, now=NOW)["telemetry"]["cold_alerts"] == 0
