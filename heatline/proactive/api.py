@@ -62,6 +62,7 @@ def entry_out(entry: WatchEntry) -> dict[str, Any]:
         "priority": entry.priority,
         "status": entry.status,
         "status_label": str(LABELS.get(entry.status, entry.status)),
+        "source": entry.source,
         "manual": entry.manual,
         "manual_reason": entry.manual_reason,
         "planned_for": entry.planned_for,

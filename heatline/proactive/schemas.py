@@ -20,6 +20,7 @@ class EntryOut(Schema):
     priority: int
     status: str
     status_label: str
+    source: str
     manual: str
     manual_reason: str
     planned_for: dt.date | None

@@ -1,7 +1,6 @@
 """Detection (issue 19): cold rooms → watch list and visit, stations under their curve, dead sensors."""
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -26,53 +25,17 @@ from heatline.telemetry.models import (
     SensorReading,
     StationCurve,
 )
+from heatline.telemetry.tests.helpers import (
+    NOW,
+    hourly,
+    hours_before,
+    outdoor_sensor,
+    room_sensor,
+    station_readings,
+    timezone_local,
+)
 
-TZ = ZoneInfo("Asia/Shanghai")
-NOW = dt.datetime(2026, 12, 8, 9, 5, tzinfo=TZ)  # the 08:00 hour is the last complete one
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def season() -> HeatingSeason:
-    return HeatingSeason.objects.create(
-        year=2026, first_heating_day=dt.date(2026, 10, 20), last_day=dt.date(2027, 4, 20)
-    )
-
-
-def room_sensor(org: Org, code: str = "S-0001", household=None, room: str = "卧室") -> Sensor:  # type: ignore[no-untyped-def]
-    household = household or org.household
-    return Sensor.objects.create(code=code, kind=SensorKind.ROOM, household=household, room=room)
-
-
-def outdoor_sensor(celsius: float, *, hours: list[dt.datetime]) -> Sensor:
-    sensor = Sensor.objects.create(
-        code="OUT-1",
-        kind=SensorKind.OUTDOOR,
-        last_celsius=celsius,
-        last_reading_at=NOW - dt.timedelta(minutes=5),
-    )
-    HourlyReading.objects.bulk_create(
-        [HourlyReading(sensor=sensor, hour=h, count=6, celsius=celsius, celsius_min=celsius) for h in hours]
-    )
-    return sensor
-
-
-def hours_before(n: int, *, end: dt.datetime = NOW) -> list[dt.datetime]:
-    """The n complete hours before `end`, oldest first."""
-    last = end.replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=1)
-    return [last - dt.timedelta(hours=i) for i in range(n - 1, -1, -1)]
-
-
-def hourly(sensor: Sensor, values: list[float | None], *, end: dt.datetime = NOW) -> None:
-    """Hourly means for the len(values) complete hours before `end`; None: no reading that hour."""
-    rows = [
-        HourlyReading(sensor=sensor, hour=hour, count=6, celsius=v, celsius_min=v, celsius_max=v)
-        for hour, v in zip(hours_before(len(values), end=end), values, strict=True)
-        if v is not None
-    ]
-    HourlyReading.objects.bulk_create(rows)
-    sensor.last_reading_at = NOW - dt.timedelta(minutes=5)
-    sensor.save()
 
 
 def test_three_cold_hours_in_a_row_open_one_alert_and_a_telemetry_visit(
@@ -100,10 +63,6 @@ def test_three_cold_hours_in_a_row_open_one_alert_and_a_telemetry_visit(
     assert AuditEvent.objects.filter(object_type="telemetry.alert", action="alert_open").count() == 1
     notes = Outbox.objects.filter(topic="notify", payload__recipient=org.responsible.pk)
     assert notes.count() == 1
-
-
-def timezone_local(at: dt.datetime) -> dt.datetime:
-    return at.astimezone(TZ)
 
 
 def test_two_cold_hours_or_a_gap_are_not_an_episode(org: Org, season: HeatingSeason) -> None:
@@ -209,17 +168,6 @@ def test_curve_is_a_line_between_design_and_base_and_flat_beyond() -> None:
     assert curve_supply(-12.5, **line) == pytest.approx(65.0)
     assert curve_supply(-40.0, **line) == 85.0
     assert curve_supply(12.0, **line) == 45.0
-
-
-def station_readings(sensor: Sensor, values: list[float], *, end: dt.datetime = NOW) -> None:
-    SensorReading.objects.bulk_create(
-        [
-            SensorReading(sensor=sensor, at=end - dt.timedelta(minutes=10 * i), supply_c=v, return_c=v - 15)
-            for i, v in enumerate(reversed(values))
-        ]
-    )
-    sensor.last_reading_at = end
-    sensor.save()
 
 
 def test_station_under_its_curve_raises_an_alert_since_the_first_low_reading(org: Org) -> None:

@@ -9,7 +9,7 @@ from heatline.core.models import HeatingSeason, RuleSetting
 from heatline.proactive.refunds import exposure_for
 from heatline.registry.tests.factories import Org
 from heatline.telemetry.models import HourlyReading
-from heatline.telemetry.tests.test_detection import TZ, room_sensor
+from heatline.telemetry.tests.helpers import TZ, room_sensor
 
 pytestmark = pytest.mark.django_db
 

@@ -14,38 +14,11 @@ from heatline.registry.models import Building, Household
 from heatline.registry.tests.factories import Org
 from heatline.requests.tests.factories import registered_request
 from heatline.telemetry.detection import detect_all
-from heatline.telemetry.models import Alert, AlertKind, HourlyReading, Sensor, SensorKind, SensorReading
+from heatline.telemetry.models import Alert, AlertKind, HourlyReading, SensorReading
 from heatline.telemetry.selectors import household_live
-from heatline.telemetry.tests.test_detection import (
-    NOW,
-    TZ,
-    hourly,
-    outdoor_sensor,
-    room_sensor,
-    station_readings,
-)
+from heatline.telemetry.tests.helpers import NOW, TZ, hourly, room_sensor, week_of_readings
 
 pytestmark = pytest.mark.django_db
-
-
-def week_of_readings(sensor: Sensor, *, cold_from_hour: int | None = None) -> None:
-    """7 days of hourly means, 21.5 ℃, the last hours at 17 ℃ from `cold_from_hour` hours before NOW."""
-    values = [21.5] * (7 * 24)
-    if cold_from_hour:
-        values[-cold_from_hour:] = [17.0] * cold_from_hour
-    hourly(sensor, values)  # type: ignore[arg-type]
-    sensor.last_celsius = values[-1]
-    sensor.save()
-
-
-@pytest.fixture
-def station_low(org: Org) -> Alert:
-    outdoor_sensor(-12.5, hours=[NOW.replace(minute=0) - dt.timedelta(hours=1)])
-    sensor = Sensor.objects.create(code="ST-1", kind=SensorKind.STATION, station=org.station)
-    station_readings(sensor, [66.0, 58.0, 57.5, 57.0])
-    with time_machine.travel(NOW, tick=False):
-        detect_all(now=NOW)
-    return Alert.objects.get(kind=AlertKind.STATION_SUPPLY_LOW)
 
 
 def test_household_live_has_the_week_chart_the_rooms_the_station_and_the_outdoor(
