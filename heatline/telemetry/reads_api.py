@@ -120,7 +120,8 @@ def alerts(request: HttpRequest, filters: Query[AlertFilter]) -> list[dict[str, 
     kind = filters.kind if filters.kind in AlertKind.values else None
     state = filters.state if filters.state in ("open", "closed", "all") else "open"
     limit = max(1, min(filters.limit, 1000))
-    rows = alerts_visible(viewer=staff, kind=kind, state=state)[filters.offset : filters.offset + limit]
+    offset = max(0, filters.offset)
+    rows = alerts_visible(viewer=staff, kind=kind, state=state)[offset : offset + limit]
     return [alert_out(alert) for alert in rows]
 
 

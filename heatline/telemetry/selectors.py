@@ -334,32 +334,47 @@ def sensor_day_lows(
 def telemetry_figures(*, viewer: "Staff", start: dt.datetime, end: dt.datetime) -> dict[str, object]:
     """The report's 在线监测 section: alerts that began in [start, end) by kind, the households they put on
     the watch list, how many of those were visited and after how long (median hours), and the sensors
-    reporting now."""
-    alerts = (
+    reporting now. Three queries."""
+    from heatline.core.rules import rule_int
+    from heatline.registry.scoping import visible_district_ids
+
+    in_period = Q(started_at__gte=start, started_at__lt=end)
+    figures = (
         alerts_visible(viewer=viewer, state="all")
-        .filter(started_at__gte=start, started_at__lt=end)
         .order_by()
-    )
-    by_kind = {row["kind"]: row["n"] for row in alerts.values("kind").annotate(n=Count("id"))}
-    cold = list(
-        alerts.filter(kind=AlertKind.ROOM_COLD, watch_entry__isnull=False).values_list(
-            "started_at", "watch_entry__visited_at"
+        .aggregate(
+            cold=Count("id", filter=in_period & Q(kind=AlertKind.ROOM_COLD)),
+            station=Count("id", filter=in_period & Q(kind=AlertKind.STATION_SUPPLY_LOW)),
+            dead=Count("id", filter=in_period & Q(kind=AlertKind.SENSOR_DEAD)),
         )
+    )
+    cold = list(
+        alerts_visible(viewer=viewer, kind=AlertKind.ROOM_COLD, state="all")
+        .filter(in_period, watch_entry__isnull=False)
+        .order_by()
+        .values_list("started_at", "watch_entry__visited_at")
     )
     waits = sorted(
         (visited - started).total_seconds() / 3600
         for started, visited in cold
         if visited is not None and visited >= started
     )
-    counts = sensor_counts(viewer=viewer)
+    sensors = Sensor.objects.filter(removed_on__isnull=True)
+    ids = visible_district_ids(viewer)
+    if ids is not None:
+        sensors = sensors.filter(Q(district_id__in=ids) | Q(household__building__district_id__in=ids))
+    cutoff = timezone.now() - dt.timedelta(hours=rule_int("telemetry_dead_hours"))
+    counts = sensors.aggregate(
+        total=Count("id"), reporting=Count("id", filter=Q(last_reading_at__gte=cutoff))
+    )
     return {
-        "cold_alerts": by_kind.get(AlertKind.ROOM_COLD, 0),
-        "station_alerts": by_kind.get(AlertKind.STATION_SUPPLY_LOW, 0),
-        "dead_alerts": by_kind.get(AlertKind.SENSOR_DEAD, 0),
+        "cold_alerts": figures["cold"],
+        "station_alerts": figures["station"],
+        "dead_alerts": figures["dead"],
         "watched": len(cold),
         "visited": len(waits),
         "median_hours_to_visit": round(waits[len(waits) // 2], 1) if waits else None,
-        "sensors": counts.total,
-        "reporting": counts.reporting,
-        "reporting_share": round(counts.reporting / counts.total, 4) if counts.total else None,
+        "sensors": counts["total"],
+        "reporting": counts["reporting"],
+        "reporting_share": round(counts["reporting"] / counts["total"], 4) if counts["total"] else None,
     }
