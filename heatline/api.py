@@ -109,6 +109,7 @@ def _mount() -> None:
     from heatline.reports.api import router as reports
     from heatline.requests.api import router as requests
     from heatline.training.api import router as training
+    from heatline.weather.api import router as weather
 
     api.add_router("/", registry)
     api.add_router("/", requests)
@@ -119,6 +120,7 @@ def _mount() -> None:
     api.add_router("/", integrations)
     api.add_router("/", reports)
     api.add_router("/", training)
+    api.add_router("/", weather)
     api.add_router("/", core)
 
 
