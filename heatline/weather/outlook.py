@@ -23,8 +23,9 @@ The model, per district: y = a + b·x by least squares, where x = max(0, base �
   `HEATLINE_OUTLOOK_HANDLE_MINUTES` (6) ÷ 60 gives operators busy at once at the peak (rounded up, at
   least 1). No queueing margin.
 
-Three grouped queries (heating requests per district per day; all requests per local hour; districts) and
-two small ones (the weather days, the last fetch), cached in the process for `CACHE_SECONDS` per day.
+Two grouped queries over the requests (heating requests per district per local day; all requests per local
+hour) and four small ones (weather days, seasons, districts, the last fetch), cached in the process for
+`CACHE_SECONDS` per day.
 """
 
 import datetime as dt
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 
@@ -201,7 +202,7 @@ def outlook_compute(*, today: dt.date) -> Outlook:
         )
     observed = sorted(d for d, w in weather.items() if d < today and w.observed_mean_c is not None)
     fit_days = _heating_days(observed)
-    heating_ids = list(Category.objects.filter(is_low_temperature=True).values_list("id", flat=True))
+    heating_ids = Category.objects.filter(is_low_temperature=True).values("id")  # a subquery, not a round trip
     first = min([*fit_days, today])
     # 1. Heating requests per district per local day, over the fitted span and today (one grouped query).
     counts: dict[tuple[int | None, dt.date], int] = {}
@@ -299,7 +300,7 @@ def outlook_compute(*, today: dt.date) -> Outlook:
     return result
 
 
-def _staffing(outlook: Outlook, *, first: dt.date, today: dt.date, heating_ids: list[int]) -> dict[str, Any]:
+def _staffing(outlook: Outlook, *, first: dt.date, today: dt.date, heating_ids: QuerySet[Category, Any]) -> dict[str, Any]:
     """Peak-hour share and heating share of the fitted span (one grouped query by local hour), and per
     forecast day the operators an estimate asks for."""
     tz = timezone.get_current_timezone()
