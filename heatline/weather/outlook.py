@@ -202,7 +202,9 @@ def outlook_compute(*, today: dt.date) -> Outlook:
         )
     observed = sorted(d for d, w in weather.items() if d < today and w.observed_mean_c is not None)
     fit_days = _heating_days(observed)
-    heating_ids = Category.objects.filter(is_low_temperature=True).values("id")  # a subquery, not a round trip
+    heating_ids = Category.objects.filter(is_low_temperature=True).values(
+        "id"
+    )  # a subquery, not a round trip
     first = min([*fit_days, today])
     # 1. Heating requests per district per local day, over the fitted span and today (one grouped query).
     counts: dict[tuple[int | None, dt.date], int] = {}
@@ -300,7 +302,9 @@ def outlook_compute(*, today: dt.date) -> Outlook:
     return result
 
 
-def _staffing(outlook: Outlook, *, first: dt.date, today: dt.date, heating_ids: QuerySet[Category, Any]) -> dict[str, Any]:
+def _staffing(
+    outlook: Outlook, *, first: dt.date, today: dt.date, heating_ids: QuerySet[Category, Any]
+) -> dict[str, Any]:
     """Peak-hour share and heating share of the fitted span (one grouped query by local hour), and per
     forecast day the operators an estimate asks for."""
     tz = timezone.get_current_timezone()
