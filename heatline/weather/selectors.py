@@ -73,7 +73,7 @@ def outlook_for(*, viewer: Staff, now: dt.datetime) -> dict[str, Any]:
     if ids is not None:
         rows = [r for r in outlook["rows"] if r["district_id"] in ids]
         result["rows"] = rows
-        result["total"] = _sum_rows(rows, len(outlook["days"]))
+        result["total"] = _sum_rows(rows, len(outlook["days"])) if rows else None
         result["staffing"] = []
         result["peak_hour"] = result["peak_share"] = result["heating_share"] = None
     return result
