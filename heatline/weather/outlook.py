@@ -291,7 +291,15 @@ def outlook_compute(*, today: dt.date) -> Outlook:
             share = sum(ys) / company_sum if company_sum else 0.0
             scaled = Fit(company_fit.a * share, company_fit.b * share, company_fit.days)
             result["rows"].append(row(district_id, name, scaled, ys, fallback=True))
-    result["total"] = row(None, "", company_fit, company_ys, fallback=False)
+    total = result["total"] = row(None, "", company_fit, company_ys, fallback=False)
+    if result["state"] == "no_history":
+        # Too few days to fit: no expected numbers and no backtest anywhere (the API included), only the
+        # state and today's counts — never a made-up number.
+        for r in [*result["rows"], total]:
+            r["expected"] = [None] * len(days)
+            r["backtest"] = []
+            r["error"] = error_figures([])
+        return result
     staffing = _staffing(
         result, first=fit_days[0] if fit_days else today, today=today, heating_ids=heating_ids
     )

@@ -109,6 +109,8 @@ def test_without_forecast_or_history_the_outlook_says_so(org: Org) -> None:
 
     # then
     assert empty["state"] == "no_history"
+    assert empty["total"] is not None and empty["total"]["expected"] == [None, None, None]
+    assert empty["staffing"] == []
 
     # when: history but no forecast
     _history(org)
