@@ -110,6 +110,7 @@ def _mount() -> None:
     from heatline.requests.api import router as requests
     from heatline.telemetry.reads_api import router as telemetry_reads
     from heatline.training.api import router as training
+    from heatline.weather.api import router as weather
 
     api.add_router("/", registry)
     api.add_router("/", requests)
@@ -121,6 +122,7 @@ def _mount() -> None:
     api.add_router("/", reports)
     api.add_router("/", telemetry_reads)
     api.add_router("/", training)
+    api.add_router("/", weather)
     api.add_router("/", core)
 
 

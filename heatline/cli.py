@@ -15,6 +15,8 @@ COMMAND_ALIASES = {
     "signin-link": "signin_link",
     "check-ready": "check_ready",
     "pbx-bridge": "pbx_bridge",
+    "weather-import": "weather_import",
+    "weather-fetch": "weather_fetch",
 }
 
 

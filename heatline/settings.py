@@ -212,6 +212,20 @@ HEATLINE_COMPANY_NAME = env.str("HEATLINE_COMPANY_NAME", default="供热公司")
 HEATLINE_ADMIN_USERNAME = env.str("HEATLINE_ADMIN_USERNAME", default="admin")
 # How long a one-time sign-in link (`heatline signin-link`) stays valid if nobody uses it.
 HEATLINE_SIGNIN_LINK_DAYS = env.int("HEATLINE_SIGNIN_LINK_DAYS", default=7)
+# Outdoor temperature (issue 19): the daily forecast the utility buys, fetched by `heatline weather-fetch` and
+# by the worker every few hours when the URL is set (a QWeather v7 daily endpoint, e.g.
+# https://devapi.qweather.com/v7/weather/7d); the location is the provider's city id or "lon,lat".
+HEATLINE_WEATHER_URL = env.str("HEATLINE_WEATHER_URL", default="")
+HEATLINE_WEATHER_KEY = env.str("HEATLINE_WEATHER_KEY", default="")
+HEATLINE_WEATHER_LOCATION = env.str("HEATLINE_WEATHER_LOCATION", default="")
+HEATLINE_WEATHER_EVERY_HOURS = env.float("HEATLINE_WEATHER_EVERY_HOURS", default=3.0)
+HEATLINE_WEATHER_TIMEOUT = env.float("HEATLINE_WEATHER_TIMEOUT", default=10.0)
+# The cold-snap outlook's staffing hint: minutes an operator spends on one call (talk and registration).
+HEATLINE_OUTLOOK_HANDLE_MINUTES = env.float("HEATLINE_OUTLOOK_HANDLE_MINUTES", default=6.0)
+if HEATLINE_WEATHER_EVERY_HOURS <= 0 or HEATLINE_WEATHER_TIMEOUT <= 0 or HEATLINE_OUTLOOK_HANDLE_MINUTES <= 0:
+    raise ImproperlyConfigured(
+        "HEATLINE_WEATHER_EVERY_HOURS, HEATLINE_WEATHER_TIMEOUT and HEATLINE_OUTLOOK_HANDLE_MINUTES must be positive"
+    )
 
 LOGGING = {
     "version": 1,

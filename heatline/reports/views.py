@@ -23,6 +23,7 @@ from heatline.reports.exports import REQUEST_HEADERS, request_rows, write_xlsx
 from heatline.reports.tables import TABLES, table_rows
 from heatline.reports.xlsx_stream import write_xlsx_stream
 from heatline.requests.models import ClockName
+from heatline.weather.selectors import outlook_panel
 
 PAGE_SIZE = 50
 View = Callable[..., HttpResponseBase]
@@ -126,6 +127,8 @@ def _context(request: HttpRequest) -> dict[str, Any]:
             {"name": name, "label": labels[name], "f": figure}
             for name, figure in data["summary"]["clocks"].items()
         ],
+        # Issue 19: the cold-snap outlook (expected calls for the next 3 days), scoped like the figures.
+        "outlook": outlook_panel(viewer=viewer, now=timezone.now()),
     }
 
 

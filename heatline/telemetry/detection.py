@@ -125,12 +125,9 @@ def outdoor_now(now: dt.datetime) -> tuple[float, dt.datetime] | None:
     values = [(v, at) for v, at in latest[:50] if v is not None and at is not None]
     if values:
         return sum(v for v, _at in values) / len(values), max(at for _v, at in values)
-    from importlib import import_module  # MERGE: heatline.weather.selectors.outdoor_today
+    from heatline.weather.selectors import outdoor_today
 
-    try:
-        forecast = import_module("heatline.weather.selectors").outdoor_today(now)
-    except ImportError:
-        return None
+    forecast = outdoor_today(now)
     return (float(forecast), now) if forecast is not None else None
 
 
@@ -200,9 +197,10 @@ class DetectResult:
         )
 
 
-def _episode_outdoor(run: Run, outdoor: dict[dt.datetime, float]) -> float | None:
+def _episode_outdoor(run: Run, outdoor: dict[dt.datetime, float], fallback: float | None) -> float | None:
+    """The outdoor sensors' mean over the run's hours; without them, the day's forecast (heatline.weather)."""
     hours = [outdoor[h] for h in _hours(run.start, run.end) if h in outdoor]
-    return sum(hours) / len(hours) if hours else None
+    return sum(hours) / len(hours) if hours else fallback
 
 
 def _hours(start: dt.datetime, end: dt.datetime) -> Iterable[dt.datetime]:
@@ -222,6 +220,11 @@ def cold_detect(
     result = DetectResult()
     runs = cold_runs(since=since, until=until, standard=limits.standard, min_hours=limits.cold_hours)
     outdoor = outdoor_hourly(since, until)
+    fallback = None
+    if runs and not outdoor:
+        from heatline.weather.selectors import outdoor_today
+
+        fallback = outdoor_today(now)
     sensors = _room_sensors(runs.keys())
     open_households = set(
         Alert.objects.filter(kind=AlertKind.ROOM_COLD, ended_at__isnull=True).values_list(
@@ -254,7 +257,7 @@ def cold_detect(
         if not fresh:
             continue
         run = fresh[0]
-        out = _episode_outdoor(run, outdoor)
+        out = _episode_outdoor(run, outdoor, fallback)
         if out is not None and out <= limits.design_outdoor:
             result.skipped_design += 1
             continue

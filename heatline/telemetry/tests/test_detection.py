@@ -202,3 +202,20 @@ def test_station_curve_of_its_own_and_a_short_dip(org: Org) -> None:
     station_readings(sensor, [45.0], end=NOW + dt.timedelta(minutes=5))  # one low reading: a dip
     with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
         assert station_detect(now=NOW + dt.timedelta(minutes=5)) == (0, 0)
+
+
+def test_without_outdoor_sensors_the_forecast_decides_the_design_rule(
+    org: Org, season: HeatingSeason
+) -> None:
+    from heatline.weather.models import WeatherDay
+
+    WeatherDay.objects.create(
+        date=NOW.date(), forecast_mean_c=-31.0, forecast_low_c=-36.0, forecast_high_c=-26.0
+    )
+    hourly(room_sensor(org), [18.0, 18.0, 18.0])
+    with time_machine.travel(NOW, tick=False):
+        result = detect_all(now=NOW)
+    assert (result.cold_opened, result.skipped_design) == (0, 1)
+    WeatherDay.objects.filter(date=NOW.date()).update(forecast_mean_c=-24.0)
+    with time_machine.travel(NOW, tick=False):
+        assert detect_all(now=NOW).cold_opened == 1
