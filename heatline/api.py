@@ -108,6 +108,7 @@ def _mount() -> None:
     from heatline.registry.api import router as registry
     from heatline.reports.api import router as reports
     from heatline.requests.api import router as requests
+    from heatline.telemetry.api import router as telemetry
     from heatline.training.api import router as training
 
     api.add_router("/", registry)
@@ -119,6 +120,7 @@ def _mount() -> None:
     api.add_router("/", integrations)
     api.add_router("/", reports)
     api.add_router("/", training)
+    api.add_router("/", telemetry)
     api.add_router("/", core)
 
 
