@@ -19,8 +19,13 @@ from django.utils import timezone
 
 from heatline.telemetry.models import ROLLUP_BUCKET, HourlyReading, RollupMark, SensorReading
 
-CLAIM_BATCH: Final = 500  # marks per run: at full scale each is ≤ 1,024 sensors × 6 readings
+# Marks per run (each ≤ 1,024 sensors × an hour of readings): small, because an ingest batch adding to a
+# claimed hour waits until the claiming transaction commits.
+CLAIM_BATCH: Final = 64
 HOUR: Final = dt.timedelta(hours=1)
+# An hour of 100,000 sensors is 600,000 rows to group (the last meter reading needs an ordered aggregate,
+# so a sort): in memory rather than in temporary files, for this transaction only.
+WORK_MEM: Final = "SET LOCAL work_mem = '64MB'"
 
 _AGGREGATES: Final = """count(*), avg(r.celsius), min(r.celsius), max(r.celsius), avg(r.supply_c),
     avg(r.return_c), avg(r.pressure_mpa),
@@ -71,6 +76,7 @@ def _rollup_range(start: dt.datetime | None, end: dt.datetime) -> int:
             RollupMark.objects.filter(hour=hour).delete()
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
+                    cursor.execute(WORK_MEM)
                     cursor.execute(
                         f"INSERT INTO {_COLUMNS} SELECT r.sensor_id, %s::timestamptz, {_AGGREGATES} "
                         "FROM telemetry_sensorreading r WHERE r.at >= %s AND r.at < %s "
@@ -105,6 +111,7 @@ def _rollup_marked(*, now: dt.datetime, settle: dt.timedelta | None) -> int:
         # A new statement (READ COMMITTED: a new snapshot) sees every reading committed with these marks.
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
+                cursor.execute(WORK_MEM)
                 cursor.execute(
                     f"INSERT INTO {_COLUMNS} SELECT r.sensor_id, c.hour, {_AGGREGATES} "
                     "FROM unnest(%s::timestamptz[], %s::int[]) AS c(hour, bucket) "
