@@ -108,6 +108,7 @@ def _mount() -> None:
     from heatline.registry.api import router as registry
     from heatline.reports.api import router as reports
     from heatline.requests.api import router as requests
+    from heatline.telemetry.api import router as telemetry
     from heatline.telemetry.reads_api import router as telemetry_reads
     from heatline.training.api import router as training
     from heatline.weather.api import router as weather
@@ -123,6 +124,7 @@ def _mount() -> None:
     api.add_router("/", telemetry_reads)
     api.add_router("/", training)
     api.add_router("/", weather)
+    api.add_router("/", telemetry)
     api.add_router("/", core)
 
 

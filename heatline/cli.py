@@ -17,6 +17,7 @@ COMMAND_ALIASES = {
     "pbx-bridge": "pbx_bridge",
     "weather-import": "weather_import",
     "weather-fetch": "weather_fetch",
+    "telemetry-mqtt": "telemetry_mqtt",
 }
 
 

@@ -205,6 +205,12 @@ HEATLINE_AMI_HOST = env.str("HEATLINE_AMI_HOST", default="127.0.0.1")
 HEATLINE_AMI_PORT = env.int("HEATLINE_AMI_PORT", default=5038)
 HEATLINE_AMI_USERNAME = env.str("HEATLINE_AMI_USERNAME", default="")
 HEATLINE_AMI_SECRET = env.str("HEATLINE_AMI_SECRET", default="")
+# `heatline telemetry-mqtt` (issue 19): the broker gateways publish readings to, e.g.
+# mqtt://user:pass@broker:1883 or mqtts://… (TLS, the system's CA certificates); empty: the command refuses.
+HEATLINE_MQTT_URL = env.str("HEATLINE_MQTT_URL", default="")
+HEATLINE_MQTT_TOPIC = env.str("HEATLINE_MQTT_TOPIC", default="heatline/readings/+")
+# A fixed client id with a persistent session: readings published while the subscriber restarts wait at the broker.
+HEATLINE_MQTT_CLIENT_ID = env.str("HEATLINE_MQTT_CLIENT_ID", default="heatline-telemetry")
 # Going live (issue 18): `make run` loads the demo utility into an empty database unless HEATLINE_DEMO is false;
 # then it runs `heatline setup` with the company's name and the administrator's account below instead.
 HEATLINE_DEMO = env.bool("HEATLINE_DEMO", default=True)

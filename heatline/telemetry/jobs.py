@@ -1,21 +1,52 @@
-"""Worker jobs of live data. `telemetry_watch` sorts after the roll-up job (`telemetry_rollup`), so in
-one pass of the worker the hours it reads are already rolled up. Detection is idempotent; it runs at most
-every DETECT_EVERY per worker process, since the hours it reads change once an hour."""
+"""Worker jobs of live data: the hourly roll-up, raw partitions made ahead, raw readings past their days
+dropped, and detection. The worker runs jobs in name order, so `telemetry_watch` (detection) follows
+`telemetry_rollup` in each pass and reads hours already rolled up."""
 
 import datetime as dt
+from typing import Final
 
 from heatline.core.worker import job
 from heatline.telemetry.detection import detect_all
+from heatline.telemetry.partitions import partitions_ahead, raw_readings_expire
+from heatline.telemetry.rollup import hourly_rollup
 
-DETECT_EVERY = dt.timedelta(minutes=1)
+# The open hour is recomputed when its first new reading is this old: every few minutes, not every loop.
+ROLLUP_SETTLE: Final = dt.timedelta(minutes=5)
+# Partitions and retention change once a day; the worker looks at most this often (per process).
+HOUSEKEEPING_EVERY: Final = dt.timedelta(minutes=30)
+# Detection is idempotent; the hours it reads change a few times an hour, the stations every reading.
+DETECT_EVERY: Final = dt.timedelta(minutes=1)
+
 _last_run: dict[str, dt.datetime] = {}
+
+
+def _due(name: str, now: dt.datetime, every: dt.timedelta) -> bool:
+    last = _last_run.get(name)
+    if last is not None and abs(now - last) < every:
+        return False
+    _last_run[name] = now
+    return True
+
+
+@job("telemetry_rollup")
+def rollup(now: dt.datetime) -> int:
+    """Recompute the hours that got new raw readings (late and replayed ones included)."""
+    return hourly_rollup(now=now, settle=ROLLUP_SETTLE)
+
+
+@job("telemetry_partitions")
+def partitions(now: dt.datetime) -> int:
+    """PostgreSQL: the raw readings' partitions for yesterday … the day after tomorrow."""
+    return partitions_ahead(now=now) if _due("partitions", now, HOUSEKEEPING_EVERY) else 0
+
+
+@job("telemetry_retention")
+def retention(now: dt.datetime) -> int:
+    """Raw readings older than `telemetry_raw_days`: partitions dropped (PostgreSQL), rows deleted (SQLite)."""
+    return raw_readings_expire(now=now) if _due("retention", now, HOUSEKEEPING_EVERY) else 0
 
 
 @job("telemetry_watch")
 def watch(now: dt.datetime) -> int:
     """Cold rooms, low station supply, dead sensors: open and close alerts."""
-    last = _last_run.get("watch")
-    if last is not None and last <= now < last + DETECT_EVERY:
-        return 0
-    _last_run["watch"] = now
-    return detect_all(now=now).total
+    return detect_all(now=now).total if _due("watch", now, DETECT_EVERY) else 0

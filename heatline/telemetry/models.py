@@ -29,6 +29,8 @@ CELSIUS_MAX: Final = 60.0
 WATER_C_MIN: Final = 0.0
 WATER_C_MAX: Final = 150.0
 PRESSURE_MPA_MAX: Final = 4.0
+# Sensor ids per roll-up mark: a late reading re-rolls its hour for 1,024 sensors, not 100,000.
+ROLLUP_BUCKET: Final = 1024
 
 
 class Sensor(BaseModel):
@@ -127,6 +129,25 @@ class HourlyReading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sensor_id} {self.hour:%Y-%m-%d %H}"
+
+
+class RollupMark(models.Model):
+    """An hour of raw readings that changed since the roll-up last saw it, for one block of sensor ids
+    (`bucket` = sensor id // ROLLUP_BUCKET). Ingest marks it in the transaction that stores the readings;
+    the roll-up claims it, recomputes that block's hour and deletes it. A late or replayed reading thus
+    re-rolls exactly its hour, however old."""
+
+    pk = models.CompositePrimaryKey("hour", "bucket")
+    hour = models.DateTimeField(_("小时"))
+    bucket = models.IntegerField(_("传感器分组"))
+    marked_at = models.DateTimeField(_("首次标记时间"))
+
+    class Meta:
+        verbose_name = _("待汇总小时")
+        verbose_name_plural = _("待汇总小时")
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H} #{self.bucket}"
 
 
 class StationCurve(BaseModel):

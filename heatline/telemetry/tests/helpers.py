@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from heatline.registry.models import Household
 from heatline.registry.tests.factories import Org
 from heatline.telemetry.models import HourlyReading, Sensor, SensorKind, SensorReading
+from heatline.telemetry.partitions import local_day, partitions_ensure
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 12, 8, 9, 5, tzinfo=TZ)  # the 08:00 hour is the last complete one
@@ -50,12 +51,13 @@ def hourly(sensor: Sensor, values: list[float | None], *, end: dt.datetime = NOW
 
 
 def station_readings(sensor: Sensor, values: list[float], *, end: dt.datetime = NOW) -> None:
-    SensorReading.objects.bulk_create(
-        [
-            SensorReading(sensor=sensor, at=end - dt.timedelta(minutes=10 * i), supply_c=v, return_c=v - 15)
-            for i, v in enumerate(reversed(values))
-        ]
-    )
+    """Raw supply readings every 10 minutes up to `end` (the last value at `end`), return 15 ℃ lower."""
+    rows = [
+        SensorReading(sensor=sensor, at=end - dt.timedelta(minutes=10 * i), supply_c=v, return_c=v - 15)
+        for i, v in enumerate(reversed(values))
+    ]
+    partitions_ensure({local_day(row.at) for row in rows})
+    SensorReading.objects.bulk_create(rows)
     sensor.last_reading_at = end
     sensor.save()
 

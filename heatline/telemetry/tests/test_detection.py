@@ -22,7 +22,6 @@ from heatline.telemetry.models import (
     HourlyReading,
     Sensor,
     SensorKind,
-    SensorReading,
     StationCurve,
 )
 from heatline.telemetry.tests.helpers import (
@@ -185,7 +184,7 @@ def test_station_under_its_curve_raises_an_alert_since_the_first_low_reading(org
     assert alert.district_id in fed
     # Back on the curve: closed with a note.
     later = NOW + dt.timedelta(minutes=10)
-    SensorReading.objects.create(sensor=sensor, at=later, supply_c=64.0)
+    station_readings(sensor, [64.0], end=later)
     with time_machine.travel(later, tick=False):
         assert station_detect(now=later) == (0, 1)
     alert.refresh_from_db()

@@ -17,15 +17,18 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="", help="what the token is for (e.g. 'phone system')")
         parser.add_argument(
             "--system-role",
-            choices=["pbx"],
-            help="create USERNAME as a system account of this role when missing (pbx: the phone system)",
+            choices=["pbx", "gateway"],
+            help="create USERNAME as a system account of this role when missing (pbx: the phone system; "
+            "gateway: a telemetry gateway posting readings)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["system_role"] and not Staff.objects.filter(username=options["username"]).exists():
             from heatline.integrations.services import system_staff
 
-            system_staff(username=options["username"], name="电话系统接口", role=options["system_role"])
+            names = {"pbx": "电话系统接口", "gateway": "数据采集网关"}
+            role = options["system_role"]
+            system_staff(username=options["username"], name=names[role], role=role)
         staff = Staff.objects.filter(username=options["username"], is_active=True).first()
         if staff is None:
             raise CommandError(f"no active staff member named {options['username']!r}")
