@@ -26,13 +26,13 @@ from django.utils.translation import gettext as _
 
 from heatline.core.audit import audit_record
 from heatline.core.models import HeatingSeason
-from heatline.core.rules import rules_all
+from heatline.core.rules import rule_int, rules_all
 from heatline.core.seasons import season_current
 from heatline.outbox.services import notify
 from heatline.proactive.models import EntrySource, EntryStatus, ManualDecision, WatchEntry
 from heatline.proactive.selectors import progress_invalidate
-from heatline.proactive.services import priority_of, visit_plan
-from heatline.registry.models import Building, District, Household
+from heatline.proactive.services import priority_of
+from heatline.registry.models import Building, District, Household, Role, Staff
 from heatline.telemetry.models import (
     Alert,
     AlertKind,
@@ -331,7 +331,7 @@ def _raise_cold(alerts: Sequence[Alert], *, now: dt.datetime) -> tuple[int, list
         season = season_current(today=timezone.localdate(now))
         open_ones = [a for a in created if a.ended_at is None]
         if season is not None and open_ones:
-            _watch(season, open_ones)
+            _watch(season, open_ones, today=timezone.localdate(now))
         from heatline.core.models import AuditEvent
 
         AuditEvent.objects.bulk_create(
@@ -353,7 +353,7 @@ def _raise_cold(alerts: Sequence[Alert], *, now: dt.datetime) -> tuple[int, list
     return len(created), [a.household_id for a in created if a.household_id is not None]
 
 
-def _watch(season: HeatingSeason, alerts: Sequence[Alert]) -> None:
+def _watch(season: HeatingSeason, alerts: Sequence[Alert], *, today: dt.date) -> None:
     household_ids = [a.household_id for a in alerts if a.household_id is not None]
     buildings = dict(Household.objects.filter(pk__in=household_ids).values_list("id", "building_id"))
     districts = dict(Building.objects.filter(pk__in=set(buildings.values())).values_list("id", "district_id"))
@@ -406,8 +406,53 @@ def _watch(season: HeatingSeason, alerts: Sequence[Alert]) -> None:
     for alert in alerts:
         alert.watch_entry_id = ids.get(alert.household_id)  # type: ignore[arg-type]
     Alert.objects.bulk_update(list(alerts), ["watch_entry"], batch_size=BATCH)
-    visit_plan(season=season)
+    _plan_soon(season, household_ids, today=today)
     progress_invalidate(season.pk)
+
+
+def _plan_soon(season: HeatingSeason, household_ids: Sequence[int], *, today: dt.date) -> None:
+    """A home measured cold now is visited first: tomorrow (the booking call today, 第四条.2), by the
+    district's field worker with the fewest visits that day — whatever last season's list already booked
+    into the calendar. Entries already booked keep their appointment."""
+    days_before = rule_int("booking_days_before")
+    day = max(season.first_heating_day, today + dt.timedelta(days=days_before))
+    entries = list(
+        WatchEntry.objects.filter(
+            season=season, household_id__in=household_ids, status=EntryStatus.PLANNED
+        ).filter(Q(planned_for__isnull=True) | Q(planned_for__gt=day))
+    )
+    if not entries:
+        return
+    workers: dict[int, list[int]] = defaultdict(list)
+    responsibles: dict[int, list[int]] = defaultdict(list)
+    for staff_id, district_id, role in (
+        Staff.objects.filter(
+            is_active=True,
+            role__in=[Role.WORKER, Role.DISTRICT],
+            district_id__in={e.district_id for e in entries},
+        )
+        .order_by("id")
+        .values_list("id", "district_id", "role")
+    ):
+        (workers if role == Role.WORKER else responsibles)[district_id].append(staff_id)
+    # Field workers visit; the responsible person only where the district has none (as the list's plan).
+    staff = {d: workers.get(d) or responsibles[d] for d in {*workers, *responsibles}}
+    load: dict[int, int] = defaultdict(int)
+    for assignee_id, n in (
+        WatchEntry.objects.filter(season=season, planned_for=day, assignee__isnull=False)
+        .values_list("assignee_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        load[assignee_id] = n
+    for entry in entries:
+        candidates = staff.get(entry.district_id) or []
+        if candidates:
+            entry.assignee_id = min(candidates, key=lambda s: (load[s], s))
+            load[entry.assignee_id] += 1
+        entry.planned_for = day
+        entry.booking_due_on = day - dt.timedelta(days=days_before)
+    WatchEntry.objects.bulk_update(entries, ["assignee", "planned_for", "booking_due_on"], batch_size=BATCH)
 
 
 def _notify_districts(alerts: Sequence[Alert]) -> None:

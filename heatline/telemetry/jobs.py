@@ -16,6 +16,7 @@ ROLLUP_SETTLE: Final = dt.timedelta(minutes=5)
 HOUSEKEEPING_EVERY: Final = dt.timedelta(minutes=30)
 # Detection is idempotent; the hours it reads change a few times an hour, the stations every reading.
 DETECT_EVERY: Final = dt.timedelta(minutes=1)
+DEMO_EVERY: Final = dt.timedelta(minutes=10)
 
 _last_run: dict[str, dt.datetime] = {}
 
@@ -50,3 +51,18 @@ def retention(now: dt.datetime) -> int:
 def watch(now: dt.datetime) -> int:
     """Cold rooms, low station supply, dead sensors: open and close alerts."""
     return detect_all(now=now).total if _due("watch", now, DETECT_EVERY) else 0
+
+
+@job("telemetry_demo_feed")
+def demo_feed(now: dt.datetime) -> int:
+    """The demo only (HEATLINE_DEMO and demo sensors): keep the demo sensors reporting every 10 minutes."""
+    from django.conf import settings
+
+    if not settings.HEATLINE_DEMO or not _due("demo_feed", now, DEMO_EVERY):
+        return 0
+    from heatline.telemetry.demo import PREFIX, feed
+    from heatline.telemetry.models import Sensor
+
+    if not Sensor.objects.filter(code__startswith=PREFIX).exists():
+        return 0
+    return feed(now=now)

@@ -57,7 +57,9 @@ def test_three_cold_hours_in_a_row_open_one_alert_and_a_telemetry_visit(
     assert entry.source == EntrySource.TELEMETRY
     assert entry.status == EntryStatus.PLANNED
     assert entry.priority == 1
-    assert entry.planned_for is not None  # the visit flow planned it (booking call the day before)
+    # Visited first: tomorrow, the booking call today (第四条.2), by the district's field worker.
+    assert entry.planned_for == dt.date(2026, 12, 9) and entry.booking_due_on == dt.date(2026, 12, 8)
+    assert entry.assignee == org.worker
     assert alert.watch_entry_id == entry.pk
     assert AuditEvent.objects.filter(object_type="telemetry.alert", action="alert_open").count() == 1
     notes = Outbox.objects.filter(topic="notify", payload__recipient=org.responsible.pk)
@@ -152,11 +154,13 @@ def test_a_household_on_the_list_already_keeps_its_entry(org: Org, season: Heati
     from heatline.proactive.services import watch_entry_add
 
     entry = watch_entry_add(season=season, household=org.household, reason="老人独居", by=org.admin)
+    WatchEntry.objects.filter(pk=entry.pk).update(planned_for=dt.date(2026, 12, 20))  # far down the calendar
     hourly(room_sensor(org), [18.0, 18.0, 18.0])
     with time_machine.travel(NOW, tick=False):
         detect_all(now=NOW)
     entry.refresh_from_db()
     assert entry.source == EntrySource.MANUAL  # still open: telemetry attaches, does not replace
+    assert entry.planned_for == dt.date(2026, 12, 9)  # but the visit comes forward to tomorrow
     assert Alert.objects.get(kind=AlertKind.ROOM_COLD).watch_entry_id == entry.pk
 
 
