@@ -14,6 +14,7 @@ COMMAND_ALIASES = {
     "signin-link": "signin_link",
     "check-ready": "check_ready",
     "pbx-bridge": "pbx_bridge",
+    "import-network": "import_network",
 }
 
 

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -233,6 +234,9 @@ class Station(BaseModel):
     name = models.CharField(_("换热站"), max_length=100)
     branch = models.ForeignKey(Branch, verbose_name=_("分公司"), on_delete=models.PROTECT)
     heated_area = models.DecimalField(_("供热面积(㎡)"), max_digits=12, decimal_places=2, default=0)
+    # WGS84 (what GPS and GeoJSON give); converted to GCJ-02/BD-09 only to draw on a base map that needs it.
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
+    lon = models.FloatField(_("经度"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("换热站")
@@ -269,6 +273,9 @@ class Community(BaseModel):
     )
     heated_area = models.DecimalField(_("供热面积(㎡)"), max_digits=12, decimal_places=2, default=0)
     is_old_estate = models.BooleanField(_("老旧小区"), default=False)
+    # WGS84 (what GPS and GeoJSON give); converted to GCJ-02/BD-09 only to draw on a base map that needs it.
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
+    lon = models.FloatField(_("经度"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("小区")
@@ -299,12 +306,17 @@ class Building(BaseModel):
     )
     floors = models.PositiveSmallIntegerField(_("层数"), default=6)
     built_year = models.PositiveSmallIntegerField(_("建成年份"), null=True, blank=True)
+    # WGS84 (what GPS and GeoJSON give); converted to GCJ-02/BD-09 only to draw on a base map that needs it.
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
+    lon = models.FloatField(_("经度"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("楼栋")
         verbose_name_plural = _("楼栋")
         ordering = ["community_id", "number"]
         constraints = [models.UniqueConstraint(fields=["community", "number"], name="building_unique_number")]
+        # Bounding boxes (the map) and the nearest building to a point (Open311 lat/long) range over it.
+        indexes = [models.Index(fields=["lat", "lon"], name="building_lat_lon_idx")]
 
     def __str__(self) -> str:
         return f"{self.community.name}{self.number}号楼"
@@ -447,6 +459,8 @@ class PipeSection(BaseModel):
     buildings = models.ManyToManyField(
         Building, verbose_name=_("供热楼栋"), blank=True, related_name="sections"
     )
+    # The section's line, WGS84 [[lon, lat], …] as GeoJSON orders them (`heatline import-network`).
+    path: "models.JSONField[Any]" = models.JSONField(_("走向"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("户外管段")
