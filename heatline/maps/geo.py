@@ -5,7 +5,7 @@ Tencent wants GCJ-02, one of Baidu BD-09. Pure functions, no database."""
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypeVar
 
 from django.utils.translation import gettext as _
 
@@ -18,6 +18,7 @@ _KRASOVSKY_EE: Final = 0.00669342162296594323
 _BD_X_PI: Final = math.pi * 3000.0 / 180.0
 
 Point = tuple[float, float]  # (lon, lat), GeoJSON's order
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -157,11 +158,16 @@ def wgs84_to_gcj02(lon: float, lat: float) -> Point:
 
 
 def gcj02_to_wgs84(lon: float, lat: float) -> Point:
-    """The usual one-step inverse (error under 1–2 m inside China): enough to take a dragged pin back."""
+    """The inverse, by fixed-point iteration: the usual one-step inverse is off by 3–4 m at Heihe; three
+    more steps bring it under a millimetre (a pin dragged on a GCJ-02 map is stored where it was put)."""
     if out_of_china(lon, lat):
         return lon, lat
     dlon, dlat = _gcj_offset(lon, lat)
-    return lon - dlon, lat - dlat
+    wgs_lon, wgs_lat = lon - dlon, lat - dlat
+    for _step in range(3):
+        forward_lon, forward_lat = wgs84_to_gcj02(wgs_lon, wgs_lat)
+        wgs_lon, wgs_lat = wgs_lon + (lon - forward_lon), wgs_lat + (lat - forward_lat)
+    return wgs_lon, wgs_lat
 
 
 def gcj02_to_bd09(lon: float, lat: float) -> Point:
@@ -200,3 +206,26 @@ def from_display(lon: float, lat: float, datum: str) -> Point:
     if datum == "bd09":
         return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
     return lon, lat
+
+
+def route_order(
+    points: Sequence[tuple[T, float | None, float | None]], start: Point | None = None
+) -> list[T]:
+    """The day's visits ordered by distance: each next visit the nearest to the last one (nearest neighbour),
+    from `start` (else from the first located visit). Items without a point follow, in their order.
+    `points` holds (item, lon, lat)."""
+    located: list[tuple[T, Point]] = [
+        (item, (lon, lat)) for item, lon, lat in points if lon is not None and lat is not None
+    ]
+    unlocated = [item for item, lon, lat in points if lon is None or lat is None]
+    ordered: list[T] = []
+    here = start
+    while located:
+        if here is None:
+            index = 0
+        else:
+            origin = here
+            index = min(range(len(located)), key=lambda i: distance_m(origin, located[i][1]))
+        item, here = located.pop(index)
+        ordered.append(item)
+    return ordered + unlocated

@@ -21,7 +21,7 @@ from heatline.core.seasons import season_bounds, season_current
 from heatline.incidents.models import ACTIVE_STATUSES, IncidentBuilding
 from heatline.incidents.selectors import incidents_visible
 from heatline.inspections.selectors import hazard_area_list_visible
-from heatline.maps.geo import BBox, distance_m
+from heatline.maps.geo import BBox
 from heatline.proactive.models import EntryStatus, WatchEntry
 from heatline.registry.models import Building, PipeOwner, PipeSection, Role, Staff
 from heatline.registry.scoping import scope_by_district, sees_personal_data, visible_district_ids
@@ -473,27 +473,3 @@ def map_crews(*, viewer: Staff, now: dt.datetime | None = None) -> FeatureCollec
             )
         )
     return collection(features, total=len(features))
-
-
-def route_order(
-    points: list[tuple[Any, float | None, float | None]], start: tuple[float, float] | None = None
-) -> list[Any]:
-    """The day's visits ordered by distance: nearest neighbour from `start` (else the first located visit).
-    Items without a point keep their order at the end. `points` holds (item, lon, lat)."""
-    located = [(item, lon, lat) for item, lon, lat in points if lon is not None and lat is not None]
-    unlocated = [item for item, lon, lat in points if lon is None or lat is None]
-    ordered: list[Any] = []
-    if not located:
-        return unlocated
-    if start is None:
-        item, lon, lat = located.pop(0)
-        ordered.append(item)
-        here = (lon, lat)
-    else:
-        here = start
-    while located:
-        index = min(range(len(located)), key=lambda i: distance_m(here, (located[i][1], located[i][2])))  # type: ignore[arg-type]
-        item, lon, lat = located.pop(index)
-        ordered.append(item)
-        here = (lon, lat)  # type: ignore[assignment]
-    return ordered + unlocated

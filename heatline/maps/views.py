@@ -66,6 +66,7 @@ def map_config(viewer: Staff) -> dict[str, Any]:
             "company": _("本公司管段"),
             "not_company": _("非本公司管段"),
             "picked": _("已选楼栋"),
+            "inside": _("范围内"),
             "draw_hint": _("在地图上依次点击顶点,双击结束"),
         },
     }

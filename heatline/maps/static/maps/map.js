@@ -41,7 +41,11 @@
   }
   function stored(latlng) {
     var lon = latlng.lng, lat = latlng.lat;
-    if (gcj && !outOfChina(lon, lat)) { var d = gcjOffset(lon, lat); return [lon - d[0], lat - d[1]]; }
+    if (gcj && !outOfChina(lon, lat)) {
+      var d = gcjOffset(lon, lat), w = [lon - d[0], lat - d[1]];
+      for (var i = 0; i < 3; i++) { var f = gcjOffset(w[0], w[1]); w = [w[0] + (lon - (w[0] + f[0])), w[1] + (lat - (w[1] + f[1]))]; }
+      return w;
+    }
     return [lon, lat];
   }
   window.heatlineGeo = { display: display, stored: stored };
@@ -60,7 +64,7 @@
     return [sw[0], sw[1], ne[0], ne[1]].map(function (v) { return v.toFixed(6); }).join(",");
   }
   function newMap(node) {
-    var map = L.map(node, { preferCanvas: true, zoomSnap: 0.5 });
+    var map = L.map(node, { preferCanvas: true, zoomSnap: 0.5, maxZoom: 19 });
     if (cfg.tiles.url) {
       L.tileLayer(cfg.tiles.url, { attribution: cfg.tiles.attribution, subdomains: cfg.tiles.subdomains, maxZoom: 18 }).addTo(map);
     } else {
@@ -69,7 +73,7 @@
     L.control.scale({ imperial: false }).addTo(map);
     if (cfg.extent) {
       var sw = display(cfg.extent[0][1], cfg.extent[0][0]), ne = display(cfg.extent[1][1], cfg.extent[1][0]);
-      map.fitBounds(L.latLngBounds(sw, ne), { padding: [20, 20] });
+      map.fitBounds(L.latLngBounds(sw, ne), { padding: [20, 20], maxZoom: 17 });
     } else {
       map.setView(display(cfg.center[1], cfg.center[0]), 13);
     }
@@ -323,7 +327,7 @@
         var ring = vertices.map(function (v) { return [v.lng, v.lat]; });
         Object.keys(markers).forEach(function (id) { if (inRing(markers[id].getLatLng(), ring)) inside += 1; });
       }
-      status.textContent = labels.picked + ": " + ids.length + labels.buildings + (shape ? " · " + inside + labels.buildings : "");
+      status.textContent = labels.picked + ": " + ids.length + labels.buildings + (shape ? " · " + labels.inside + ": " + inside + labels.buildings : "");
       node.dataset.picked = String(ids.length);
       node.dataset.inside = String(inside);
     }
