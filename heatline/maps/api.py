@@ -1,9 +1,10 @@
 """API of the map (mounted by heatline/api.py): /api/v1/map/… answer GeoJSON FeatureCollections (WGS84
 numbers, `[lon, lat]`), scoped like the lists. `bbox=west,south,east,north`; a malformed one is a 422."""
 
+import json
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from heatline.api import current_staff
@@ -12,6 +13,15 @@ from heatline.maps import selectors as s
 from heatline.maps.geo import bbox_parse
 
 router = Router(tags=["map"])
+
+
+def _geojson(data: s.FeatureCollection) -> HttpResponse:
+    """The big layers (thousands of points) skip the response model's validation: the selectors build
+    exactly FeatureCollectionOut, and one json.dumps of it is several times faster."""
+    return HttpResponse(
+        json.dumps(data, separators=(",", ":"), ensure_ascii=False), content_type="application/json"
+    )
+
 
 BBOX_HELP = "west,south,east,north (WGS84 degrees), e.g. 127.45,50.20,127.56,50.29"
 
@@ -53,17 +63,19 @@ class BoxIn(Schema):
     response=FeatureCollectionOut,
     summary="Requests as GeoJSON (pins or clusters)",
 )
-def map_requests(request: HttpRequest, filters: Query[RequestFilters]) -> s.FeatureCollection:
-    return s.map_requests(
-        viewer=current_staff(request),
-        bbox=bbox_parse(filters.bbox),
-        status=filters.status,
-        kind=filters.kind,
-        source=filters.source,
-        district=filters.district,
-        overdue=filters.overdue,
-        q=filters.q,
-        limit=filters.limit,
+def map_requests(request: HttpRequest, filters: Query[RequestFilters]) -> HttpResponse:
+    return _geojson(
+        s.map_requests(
+            viewer=current_staff(request),
+            bbox=bbox_parse(filters.bbox),
+            status=filters.status,
+            kind=filters.kind,
+            source=filters.source,
+            district=filters.district,
+            overdue=filters.overdue,
+            q=filters.q,
+            limit=filters.limit,
+        )
     )
 
 
@@ -110,8 +122,8 @@ def map_pipes(request: HttpRequest, box: Query[BoxIn]) -> s.FeatureCollection:
     response=FeatureCollectionOut,
     summary="The utility's buildings (the base map)",
 )
-def map_buildings(request: HttpRequest, box: Query[BoxIn]) -> s.FeatureCollection:
-    return s.map_buildings(viewer=current_staff(request), bbox=bbox_parse(box.bbox))
+def map_buildings(request: HttpRequest, box: Query[BoxIn]) -> HttpResponse:
+    return _geojson(s.map_buildings(viewer=current_staff(request), bbox=bbox_parse(box.bbox)))
 
 
 @router.get(

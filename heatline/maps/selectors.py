@@ -8,11 +8,12 @@ emergencies or late, so a city view never ships 30,000 points to the browser.
 """
 
 import datetime as dt
+import math
 from collections.abc import Iterable
 from typing import Any, Final, TypedDict, cast
 
-from django.db.models import Avg, Count, FloatField, Max, Min, Q, QuerySet
-from django.db.models.functions import Cast, Floor, TruncDate
+from django.db.models import Avg, Count, Max, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,6 +32,7 @@ from heatline.requests.selectors import request_list_visible
 DEFAULT_LIMIT: Final = 3000  # pins a box answers one by one; past it, grid clusters
 MAX_LIMIT: Final = 10000
 CLUSTER_CELLS: Final = 48  # grid cells across the box's wider side when clustering
+WIDE_BOX: Final = 0.03  # degrees (~2 km): a box this wide is counted per building first
 SOON: Final = dt.timedelta(minutes=30)  # a clock due within this is drawn amber
 FIELD_ACTIONS: Final = (Action.CONTACT, Action.ARRIVE, Action.COMPLETE)
 CREW_ROLES: Final = (Role.CREW, Role.WORKER, Role.DISTRICT)
@@ -116,23 +118,32 @@ def map_requests(
         now=now,
     )
     queryset = _in_box(queryset.order_by(), bbox, "building__")
-    total = queryset.count()
-    if total > limit:
-        return collection(_request_clusters(queryset, bbox, now), total=total, clustered=True)
+    if bbox is None or max(bbox.width, bbox.height) > WIDE_BOX:
+        # A town's view: most likely past the limit, so the per-building counts come first (one query).
+        buildings = _per_building(queryset, now)
+        total = sum(row[2] for row in buildings)
+        if total > limit:
+            return collection(_clusters(buildings, bbox), total=total, clustered=True)
     personal = sees_personal_data(viewer)
-    rows = queryset.values_list(
-        "number",
-        "kind",
-        "status",
-        "next_due_at",
-        "category__name",
-        "address",
-        "building__community__name",
-        "building__number",
-        "building__lon",
-        "building__lat",
-        "received_at",
-    ).order_by("-received_at", "-id")
+    detail = reverse("requests:detail", args=["-"])[:-2]  # once, not a reverse() per pin
+    rows = list(
+        queryset.values_list(
+            "number",
+            "kind",
+            "status",
+            "next_due_at",
+            "category__name",
+            "address",
+            "building__community__name",
+            "building__number",
+            "building__lon",
+            "building__lat",
+            "received_at",
+        ).order_by("-received_at", "-id")[: limit + 1]
+    )
+    if len(rows) > limit:
+        buildings = _per_building(queryset, now)
+        return collection(_clusters(buildings, bbox), total=sum(row[2] for row in buildings), clustered=True)
     features = []
     for number, kind_, status_, due, category, address, community, building, lon, lat, received in rows:
         features.append(
@@ -147,49 +158,60 @@ def map_requests(
                     # Names and phones never travel to the map; the address only to who needs it.
                     "address": address if personal else _building_label(community, building),
                     "received_at": received.isoformat(),
-                    "url": reverse("requests:detail", args=[number]),
+                    "url": f"{detail}{number}/",
                 },
             )
         )
-    return collection(features, total=total, clustered=False)
+    return collection(features, total=len(features), clustered=False)
 
 
-def _request_clusters(
-    queryset: QuerySet[ServiceRequest], bbox: BBox | None, now: dt.datetime
-) -> list[dict[str, Any]]:
-    box = bbox or _extent(queryset)
-    cell = max(box.width, box.height, 1e-6) / CLUSTER_CELLS
-    lon_cell = Floor((Cast("building__lon", FloatField()) - box.west) / cell)
-    lat_cell = Floor((Cast("building__lat", FloatField()) - box.south) / cell)
+# (lon, lat, requests, emergencies, late) of each building with requests in the box
+BuildingCount = tuple[float, float, int, int, int]
+
+
+def _per_building(queryset: QuerySet[ServiceRequest], now: dt.datetime) -> list[BuildingCount]:
+    """One grouped query: what each building holds (an index-only scan of request_open_building_idx on
+    PostgreSQL for open requests, joined to the buildings in the box)."""
     rows = (
-        queryset.annotate(cx=lon_cell, cy=lat_cell)
-        .values("cx", "cy")
+        queryset.values("building_id", "building__lon", "building__lat")
         .annotate(
             count=Count("id"),
-            lon=Avg("building__lon"),
-            lat=Avg("building__lat"),
             emergency=Count("id", filter=Q(kind=Kind.EMERGENCY)),
             late=Count("id", filter=Q(next_due_at__lt=now)),
         )
         .order_by()
+        .values_list("building__lon", "building__lat", "count", "emergency", "late")
     )
+    return [(cast(float, lon), cast(float, lat), count, e, late) for lon, lat, count, e, late in rows]
+
+
+def _clusters(buildings: list[BuildingCount], bbox: BBox | None) -> list[dict[str, Any]]:
+    """Grid clusters: CLUSTER_CELLS cells across the box's wider side, at the requests' mean point."""
+    if not buildings:
+        return []
+    box = bbox or BBox(
+        min(b[0] for b in buildings),
+        min(b[1] for b in buildings),
+        max(b[0] for b in buildings),
+        max(b[1] for b in buildings),
+    )
+    cell = max(box.width, box.height, 1e-6) / CLUSTER_CELLS
+    cells: dict[tuple[int, int], list[float]] = {}
+    for lon, lat, count, emergency, late in buildings:
+        key = (math.floor((lon - box.west) / cell), math.floor((lat - box.south) / cell))
+        sums = cells.setdefault(key, [0.0, 0.0, 0, 0, 0])
+        sums[0] += lon * count
+        sums[1] += lat * count
+        sums[2] += count
+        sums[3] += emergency
+        sums[4] += late
     return [
         _feature(
-            _point(row["lon"], row["lat"]),
-            {"cluster": True, "count": row["count"], "emergency": row["emergency"], "late": row["late"]},
+            _point(sums[0] / sums[2], sums[1] / sums[2]),
+            {"cluster": True, "count": int(sums[2]), "emergency": int(sums[3]), "late": int(sums[4])},
         )
-        for row in rows
+        for _key, sums in sorted(cells.items())
     ]
-
-
-def _extent(queryset: QuerySet[Any]) -> BBox:
-    box = queryset.aggregate(
-        west=Min("building__lon"),
-        east=Max("building__lon"),
-        south=Min("building__lat"),
-        north=Max("building__lat"),
-    )
-    return BBox(box["west"] or 0.0, box["south"] or 0.0, box["east"] or 0.0, box["north"] or 0.0)
 
 
 class HeatLayer(TypedDict):

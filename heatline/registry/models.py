@@ -5,6 +5,7 @@ import secrets
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +24,10 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("系统管理员")
     PBX = "pbx", _("电话系统接口")  # the phone system's account: posts call events, sees nothing else
 
+
+# WGS84 degrees (issue 21): what the admin's pin and the imports may store.
+LATITUDE = [MinValueValidator(-90.0), MaxValueValidator(90.0)]
+LONGITUDE = [MinValueValidator(-180.0), MaxValueValidator(180.0)]
 
 # Roles whose view is the whole company (hotline, crew and management work across districts).
 COMPANY_WIDE_ROLES = frozenset(
@@ -235,8 +240,8 @@ class Station(BaseModel):
     branch = models.ForeignKey(Branch, verbose_name=_("分公司"), on_delete=models.PROTECT)
     heated_area = models.DecimalField(_("供热面积(㎡)"), max_digits=12, decimal_places=2, default=0)
     # WGS84 (what GPS and GeoJSON give); converted to GCJ-02/BD-09 only to draw on a base map that needs it.
-    lat = models.FloatField(_("纬度"), null=True, blank=True)
-    lon = models.FloatField(_("经度"), null=True, blank=True)
+    lat = models.FloatField(_("纬度"), null=True, blank=True, validators=LATITUDE)
+    lon = models.FloatField(_("经度"), null=True, blank=True, validators=LONGITUDE)
 
     class Meta:
         verbose_name = _("换热站")
@@ -274,8 +279,8 @@ class Community(BaseModel):
     heated_area = models.DecimalField(_("供热面积(㎡)"), max_digits=12, decimal_places=2, default=0)
     is_old_estate = models.BooleanField(_("老旧小区"), default=False)
     # WGS84 (what GPS and GeoJSON give); converted to GCJ-02/BD-09 only to draw on a base map that needs it.
-    lat = models.FloatField(_("纬度"), null=True, blank=True)
-    lon = models.FloatField(_("经度"), null=True, blank=True)
+    lat = models.FloatField(_("纬度"), null=True, blank=True, validators=LATITUDE)
+    lon = models.FloatField(_("经度"), null=True, blank=True, validators=LONGITUDE)
 
     class Meta:
         verbose_name = _("小区")
@@ -307,8 +312,8 @@ class Building(BaseModel):
     floors = models.PositiveSmallIntegerField(_("层数"), default=6)
     built_year = models.PositiveSmallIntegerField(_("建成年份"), null=True, blank=True)
     # WGS84 (what GPS and GeoJSON give); converted to GCJ-02/BD-09 only to draw on a base map that needs it.
-    lat = models.FloatField(_("纬度"), null=True, blank=True)
-    lon = models.FloatField(_("经度"), null=True, blank=True)
+    lat = models.FloatField(_("纬度"), null=True, blank=True, validators=LATITUDE)
+    lon = models.FloatField(_("经度"), null=True, blank=True, validators=LONGITUDE)
 
     class Meta:
         verbose_name = _("楼栋")

@@ -309,3 +309,23 @@ def test_the_visit_route_of_the_day_goes_to_the_nearest_next(org: Org) -> None:
         == "geo:50.250000,127.500000?q=50.250000,127.500000(%E5%B9%B8%E7%A6%8F%E5%B0%8F%E5%8C%BA1%E5%8F%B7%E6%A5%BC)"
     )
     assert geo_url(far.community) == ""
+
+
+def test_the_admin_pin_saves_checked_coordinates_with_an_audit_event(org: Org) -> None:
+    client = Client()
+    client.force_login(org.admin)
+    url = f"/admin/registry/building/{org.building.pk}/change/"
+    page = client.get(url)
+    assert b"maps/admin-pin.js" in page.content
+    form = {
+        "community": org.building.community_id, "number": org.building.number, "district": org.district.pk,
+        "station": org.station.pk, "floors": 6, "lat": "50.25", "lon": "127.5",
+        "units-TOTAL_FORMS": "0", "units-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    out_of_range = client.post(url, {**form, "lat": "95"})
+    assert out_of_range.status_code == 200 and not AuditEvent.objects.filter(action="map.locate").exists()
+    saved = client.post(url, form)
+    assert saved.status_code == 302, saved.content.decode()[:3000]
+    org.building.refresh_from_db()
+    assert (org.building.lon, org.building.lat) == (127.5, 50.25)
+    assert AuditEvent.objects.get(action="map.locate").extra["new"] == {"lon": 127.5, "lat": 50.25}
