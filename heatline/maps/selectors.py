@@ -29,9 +29,9 @@ from heatline.registry.scoping import scope_by_district, sees_personal_data, vis
 from heatline.requests.models import Action, Kind, RequestEvent, ServiceRequest
 from heatline.requests.selectors import request_list_visible
 
-DEFAULT_LIMIT: Final = 3000  # pins a box answers one by one; past it, grid clusters
+DEFAULT_LIMIT: Final = 1500  # pins a box answers one by one; past it, grid clusters (more is unreadable)
 MAX_LIMIT: Final = 10000
-CLUSTER_CELLS: Final = 48  # grid cells across the box's wider side when clustering
+CLUSTER_CELLS: Final = 16  # grid cells across the box's wider side (~60 px each on a screen's map)
 WIDE_BOX: Final = 0.03  # degrees (~2 km): a box this wide is counted per building first
 SOON: Final = dt.timedelta(minutes=30)  # a clock due within this is drawn amber
 FIELD_ACTIONS: Final = (Action.CONTACT, Action.ARRIVE, Action.COMPLETE)
@@ -297,11 +297,20 @@ def map_watchlist(*, viewer: Staff, bbox: BBox | None, now: dt.datetime | None =
 
 
 def map_hazard_areas(*, viewer: Staff, bbox: BBox | None) -> FeatureCollection:
-    """This season's high-risk areas: a building's point, or a community's (its own, else its buildings')."""
-    season = season_current()
-    if season is None:
+    """The high-risk areas in force: this season's, else the latest season's that has any (the areas are
+    found after a season, for the inspection before the next one, 第五条). A building's point, or a
+    community's (its own, else its buildings' centre)."""
+    current = season_current()
+    if current is None:
         return collection([], total=0)
-    areas = list(hazard_area_list_visible(viewer=viewer, season=season))
+    visible = hazard_area_list_visible(viewer=viewer)
+    season_id = (
+        visible.filter(season__year__lte=current.year)
+        .order_by("-season__year")
+        .values_list("season_id", flat=True)
+        .first()
+    )
+    areas = list(visible.filter(season_id=season_id)) if season_id is not None else []
     community_points = _community_points({area.community_id for area in areas})
     features = []
     for area in areas:

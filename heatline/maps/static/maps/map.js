@@ -118,7 +118,7 @@
         if (p.cluster) {
           var size = Math.round(24 + Math.min(28, Math.log(p.count) * 5));
           var icon = L.divIcon({
-            html: "<span>" + p.count + "</span>", className: "map-cluster" + (p.late ? " has-late" : ""),
+            html: "<span>" + p.count + "</span>", className: "map-cluster" + (p.late * 5 >= p.count ? " has-late" : ""),
             iconSize: [size, size],
           });
           var m = L.marker(at, { icon: icon, title: p.count + labels.requests });
@@ -147,7 +147,7 @@
       data.features.forEach(function (f) {
         var c = f.geometry.coordinates, p = f.properties;
         var marker = L.circleMarker(display(c[0], c[1]), {
-          radius: 7, color: p.visited ? "#2ca02c" : "#1f77b4", weight: 2,
+          radius: 5, color: p.visited ? "#2ca02c" : "#1f77b4", weight: 2,
           fillColor: p.visited ? "#2ca02c" : "#ffffff", fillOpacity: p.visited ? 0.8 : 0.6, className: "map-watch",
         });
         marker.bindPopup('<a href="' + esc(p.url) + '">' + esc(p.address) + "</a><br>" +
