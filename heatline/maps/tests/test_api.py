@@ -225,3 +225,23 @@ def test_the_requests_layer_has_a_bounded_number_of_queries(
         with django_assert_max_num_queries(6):
             response = client.get(f"/api/v1/map/requests?bbox={TOWN}")
     assert len(response.json()["features"]) == 5
+
+
+def test_hazard_areas_of_the_last_season_that_has_them(org: Org) -> None:
+    # given: areas found after last season (the inspection before this one), none yet for this season
+    import datetime as dt
+
+    from heatline.core.models import HeatingSeason
+
+    placed_org(org)
+    with time_machine.travel(T0, tick=False):
+        season()
+        last, _created = HeatingSeason.objects.get_or_create(
+            year=2025, defaults={"first_heating_day": dt.date(2025, 10, 20), "last_day": dt.date(2026, 4, 10)}
+        )
+        HazardArea.objects.create(
+            season=last, level=Level.BUILDING, community=org.building.community, building=org.building,
+            district=org.district, households=2, request_count=3, is_detected=True,
+        )  # fmt: skip
+        body = _get(org.responsible, "/api/v1/map/hazard-areas").json()
+    assert [f["properties"]["requests"] for f in body["features"]] == [3]
