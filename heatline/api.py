@@ -104,6 +104,7 @@ def _mount() -> None:
     from heatline.inspections.api import router as inspections
     from heatline.integrations.api import router as integrations
     from heatline.joint.api import router as joint
+    from heatline.maps.api import router as maps
     from heatline.proactive.api import router as proactive
     from heatline.registry.api import router as registry
     from heatline.reports.api import router as reports
@@ -126,6 +127,7 @@ def _mount() -> None:
     api.add_router("/", weather)
     api.add_router("/", telemetry)
     api.add_router("/", core)
+    api.add_router("/", maps)
 
 
 _mount()

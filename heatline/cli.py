@@ -18,6 +18,7 @@ COMMAND_ALIASES = {
     "weather-import": "weather_import",
     "weather-fetch": "weather_fetch",
     "telemetry-mqtt": "telemetry_mqtt",
+    "import-network": "import_network",
 }
 
 

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "heatline.integrations",
     "heatline.reports",
     "heatline.training",
+    "heatline.maps",
 ]
 
 MIDDLEWARE = [
@@ -216,6 +217,18 @@ HEATLINE_MQTT_CLIENT_ID = env.str("HEATLINE_MQTT_CLIENT_ID", default="heatline-t
 HEATLINE_DEMO = env.bool("HEATLINE_DEMO", default=True)
 HEATLINE_COMPANY_NAME = env.str("HEATLINE_COMPANY_NAME", default="供热公司")
 HEATLINE_ADMIN_USERNAME = env.str("HEATLINE_ADMIN_USERNAME", default="admin")
+# The map's base layer (issue 21): a tile URL template ({z}/{x}/{y}, {s} for subdomains) with its attribution,
+# e.g. 天地图 with the utility's key; empty: no tiles, the utility's own buildings and pipes are the map (no
+# network needed). HEATLINE_MAP_TILE_DATUM is the datum the tiles are drawn in: wgs84 (天地图) or gcj02
+# (AMap, Tencent); Heatline stores WGS84 and converts only for display.
+HEATLINE_MAP_TILE_URL = env.str("HEATLINE_MAP_TILE_URL", default="")
+HEATLINE_MAP_TILE_ATTRIBUTION = env.str("HEATLINE_MAP_TILE_ATTRIBUTION", default="")
+HEATLINE_MAP_TILE_SUBDOMAINS = env.str("HEATLINE_MAP_TILE_SUBDOMAINS", default="abc")
+HEATLINE_MAP_TILE_DATUM = env.str("HEATLINE_MAP_TILE_DATUM", default="wgs84")
+if HEATLINE_MAP_TILE_DATUM not in ("wgs84", "gcj02"):
+    raise ImproperlyConfigured(
+        "HEATLINE_MAP_TILE_DATUM must be wgs84 or gcj02 (底图坐标系须为 wgs84 或 gcj02)"
+    )
 # How long a one-time sign-in link (`heatline signin-link`) stays valid if nobody uses it.
 HEATLINE_SIGNIN_LINK_DAYS = env.int("HEATLINE_SIGNIN_LINK_DAYS", default=7)
 # Outdoor temperature (issue 19): the daily forecast the utility buys, fetched by `heatline weather-fetch` and

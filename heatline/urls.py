@@ -37,6 +37,7 @@ urlpatterns = [
     path("inspections/", include("heatline.inspections.urls")),
     path("joint/", include("heatline.joint.urls")),
     path("incidents/", include("heatline.incidents.urls")),
+    path("map/", include("heatline.maps.urls")),
     path("reports/", include("heatline.reports.urls")),
     path("training/", include("heatline.training.urls")),
     path("inbox/", include("heatline.outbox.urls")),

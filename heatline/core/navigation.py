@@ -34,6 +34,7 @@ NAV: tuple[NavItem, ...] = (
         _("故障事件"),
         frozenset({R.OPERATOR, R.DISTRICT, R.CREW, R.BRANCH, R.MANAGER, R.ADMIN}),
     ),
+    NavItem("maps:index", _("地图"), ALL),
     NavItem(
         "proactive:index",
         _("低温关注"),

@@ -45,6 +45,12 @@ class IncidentIn(StrictIn):
     crew_id: int | None = Field(None, ge=1, le=2**31 - 1)
     started_at: Time | None = None
     expected_restore_at: Time | None = None
+    area: list[list[float]] | None = Field(
+        None, max_length=1000, description="the affected area drawn on a map: a WGS84 ring [[lon, lat], …]"
+    )
+    building_ids: list[int] = Field(
+        default_factory=list, max_length=2000, description="buildings picked on a map"
+    )
 
 
 class IncidentOut(Schema):

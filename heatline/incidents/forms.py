@@ -26,6 +26,20 @@ class IncidentForm(forms.Form):
     description = forms.CharField(
         label=_("情况说明"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    # Filled by the map (issue 21): the drawn area as GeoJSON, the picked buildings' ids.
+    area = forms.CharField(
+        required=False, widget=forms.HiddenInput(attrs={"id": "id_area"}), max_length=200000
+    )
+    building_ids = forms.CharField(
+        required=False, widget=forms.HiddenInput(attrs={"id": "id_building_ids"}), max_length=20000
+    )
+
+    def clean_building_ids(self) -> list[int]:
+        text = self.cleaned_data.get("building_ids") or ""
+        try:
+            return [int(part) for part in text.split(",") if part.strip()]
+        except ValueError:
+            raise forms.ValidationError(_("所选楼栋无效")) from None
 
 
 class LinkForm(forms.Form):

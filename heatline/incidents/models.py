@@ -86,6 +86,8 @@ class Incident(models.Model):
     cause = models.ForeignKey(Cause, verbose_name=_("原因"), null=True, blank=True, on_delete=models.PROTECT)
     result = models.TextField(_("处置结果"), blank=True)
     households_affected = models.PositiveIntegerField(_("影响户数"), default=0)
+    # The affected area drawn on the map: one WGS84 ring [[lon, lat], …]; the buildings inside it are affected.
+    area: "models.JSONField[Any]" = models.JSONField(_("影响范围"), null=True, blank=True)
     buildings = models.ManyToManyField(
         Building, verbose_name=_("影响楼栋"), through="IncidentBuilding", related_name="incidents"
     )
@@ -109,9 +111,12 @@ class Incident(models.Model):
                 condition=models.Q(station__isnull=False)
                 | models.Q(pipe_section__isnull=False)
                 | models.Q(building__isnull=False)
-                | models.Q(community__isnull=False),
+                | models.Q(community__isnull=False)
+                | models.Q(area__isnull=False),
                 name="incident_has_an_asset",
-                violation_error_message=_("请至少选择一项受影响的设施(换热站、管段、楼栋或小区)"),
+                violation_error_message=_(
+                    "请至少选择一项受影响的设施(换热站、管段、楼栋或小区),或在地图上划定范围"
+                ),
             ),
             models.CheckConstraint(
                 condition=models.Q(restored_at__isnull=True)
@@ -148,6 +153,8 @@ class Incident(models.Model):
         parts = [
             str(asset) for asset in (self.station, self.pipe_section, self.community, self.building) if asset
         ]
+        if self.area:
+            parts.append(str(_("地图划定范围")))
         return "、".join(parts)
 
 

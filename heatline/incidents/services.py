@@ -30,6 +30,7 @@ from heatline.incidents.permissions import (
     may_link_call,
     may_open_incident,
 )
+from heatline.maps.services import area_parse, buildings_in_area
 from heatline.outbox.models import Outbox
 from heatline.outbox.services import notify, outbox_enqueue
 from heatline.registry.models import Building, Community, Household, PipeSection, Staff, Station, Team
@@ -50,6 +51,7 @@ from heatline.requests.transitions import Params, request_transition
 
 MAX_TITLE = 100
 BATCH = 500
+MAX_PICKED = 2000
 
 
 @dataclass
@@ -67,6 +69,10 @@ class IncidentInput:
     crew_id: int | None = None
     started_at: datetime | None = None
     expected_restore_at: datetime | None = None
+    # Drawn or picked on the map (issue 21): a ring [[lon, lat], …] whose buildings are affected, and
+    # buildings picked one by one.
+    area: list[list[float]] | None = None
+    building_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -125,6 +131,13 @@ def _affected(data: IncidentInput) -> list[tuple[int, int]]:
         condition |= Q(pk=data.building_id)
     if data.community_id is not None:
         condition |= Q(community_id=data.community_id)
+    picked = set(data.building_ids)
+    if data.area:
+        picked.update(buildings_in_area(data.area))
+    if picked:
+        condition |= Q(pk__in=sorted(picked))
+    if not condition:
+        return []
     return list(Building.objects.filter(condition).order_by().values_list("id", "district_id").distinct())
 
 
@@ -135,9 +148,19 @@ def _validate(data: IncidentInput, now: datetime) -> Category | None:
         raise InvalidInput(_("请填写事件名称"), field="title")
     if len(data.title.strip()) > MAX_TITLE:
         raise InvalidInput(_("事件名称过长"), field="title")
+    if data.area is not None:
+        data.area = area_parse(data.area)
+    if len(data.building_ids) > MAX_PICKED:
+        raise InvalidInput(_("所选楼栋过多(最多 %(n)s 栋)") % {"n": MAX_PICKED}, field="building_ids")
     assets = (data.station_id, data.pipe_section_id, data.building_id, data.community_id)
-    if all(asset is None for asset in assets):
-        raise InvalidInput(_("请至少选择一项受影响的设施(换热站、管段、楼栋或小区)"), field="asset")
+    if all(asset is None for asset in assets) and not data.area and not data.building_ids:
+        raise InvalidInput(
+            _("请至少选择一项受影响的设施(换热站、管段、楼栋或小区),或在地图上划定范围"), field="asset"
+        )
+    if data.building_ids and Building.objects.filter(pk__in=data.building_ids).count() != len(
+        set(data.building_ids)
+    ):
+        raise InvalidInput(_("所选楼栋不存在"), field="building_ids")
     for model, pk, name in (
         (Station, data.station_id, "station"),
         (PipeSection, data.pipe_section_id, "pipe_section"),
@@ -161,6 +184,19 @@ def _validate(data: IncidentInput, now: datetime) -> Category | None:
     if category is None:
         raise InvalidInput(_("类别不存在:%(code)s") % {"code": data.category}, field="category")
     return category
+
+
+def _area_of(data: IncidentInput, affected: list[tuple[int, int]]) -> dict[str, Any] | None:
+    """What the map drew: the Polygon, else (buildings picked one by one) their points as a MultiPoint."""
+    if data.area:
+        return {"type": "Polygon", "coordinates": [data.area]}
+    if data.building_ids:
+        points = Building.objects.filter(pk__in=data.building_ids, lat__isnull=False, lon__isnull=False)
+        return {
+            "type": "MultiPoint",
+            "coordinates": [[lon, lat] for lon, lat in points.values_list("lon", "lat")],
+        }
+    return None
 
 
 @transaction.atomic
@@ -189,6 +225,7 @@ def incident_open(
         crew_id=data.crew_id,
         started_at=data.started_at or now,
         expected_restore_at=data.expected_restore_at,
+        area=_area_of(data, affected),
         households_affected=Household.objects.filter(building_id__in=[b for b, _d in affected]).count(),
         created_by=by,
         created_at=now,

@@ -31,6 +31,8 @@ from heatline.incidents.services import (
     incident_restore,
     incident_update,
 )
+from heatline.maps.services import area_parse
+from heatline.maps.views import map_config
 from heatline.registry.models import PipeSection, Role, Staff, Station
 from heatline.registry.scoping import sees_personal_data
 from heatline.requests.models import Category, Source, Status
@@ -101,6 +103,8 @@ def create(request: HttpRequest) -> HttpResponse:
                     crew_id=data["crew"].pk if data["crew"] else None,
                     started_at=data["started_at"],
                     expected_restore_at=data["expected_restore_at"],
+                    area=area_parse(data["area"]) if data["area"] else None,
+                    building_ids=data["building_ids"],
                 ),
                 by=viewer,
             )
@@ -109,7 +113,9 @@ def create(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("incidents:detail", pk=incident.pk)
     status = 422 if request.method == "POST" else 200
-    return render(request, "incidents/create.html", {"form": form}, status=status)
+    return render(
+        request, "incidents/create.html", {"form": form, "map_config": map_config(viewer)}, status=status
+    )
 
 
 @login_required

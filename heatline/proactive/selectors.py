@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from heatline.core.errors import NotVisible
 from heatline.core.models import HeatingSeason
 from heatline.core.seasons import season_current
+from heatline.maps.geo import route_order
 from heatline.proactive.models import OPEN_ENTRY_STATUSES, EntryStatus, Reading, WatchEntry
 from heatline.registry.models import Staff
 from heatline.registry.scoping import scope_by_district, visible_district_ids
@@ -178,7 +179,9 @@ def tasks_for(
 ) -> dict[str, list[WatchEntry]]:
     """My work: booking calls due today (for tomorrow's visits), visits today, re-measures due, follow-up calls."""
     today = today or timezone.localdate()
-    entries = scope_by_district(WatchEntry.objects.filter(season=season), viewer).select_related("household")
+    entries = scope_by_district(WatchEntry.objects.filter(season=season), viewer).select_related(
+        "household", "building"
+    )
     if viewer.role == "worker":
         entries = entries.filter(assignee=viewer)
     limit = 200
@@ -188,10 +191,14 @@ def tasks_for(
                 "booking_due_on", "id"
             )[:limit]
         ),
-        "visit": list(
-            entries.filter(
-                status__in=[EntryStatus.PLANNED, EntryStatus.BOOKED], planned_for__lte=today
-            ).order_by("planned_for", "building_id", "id")[:limit]
+        # The visit route of the day (issue 21): nearest next, building to building.
+        "visit": route_order(
+            [
+                (entry, entry.building.lon, entry.building.lat)
+                for entry in entries.filter(
+                    status__in=[EntryStatus.PLANNED, EntryStatus.BOOKED], planned_for__lte=today
+                ).order_by("planned_for", "building_id", "id")[:limit]
+            ]
         ),
         "remeasure": list(entries.filter(status=EntryStatus.FIXED).order_by("remeasure_due_at")[:limit]),
         "followup": list(

@@ -6,6 +6,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from heatline.core.audit import audit_record
 from heatline.registry import models as m
 from heatline.registry.services import household_save
 
@@ -75,14 +76,29 @@ class PartnerBodyAdmin(admin.ModelAdmin[m.PartnerBody]):
     filter_horizontal = ("districts",)
 
 
+class PinAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """经度/纬度 set by dragging a pin on a small map under the fields (issue 21); the change is audited."""
+
+    class Media:
+        css = {"all": ("maps/vendor/leaflet/leaflet.css",)}
+        js = ("maps/vendor/leaflet/leaflet.js", "maps/admin-pin.js")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        old = type(obj).objects.filter(pk=obj.pk).values("lon", "lat").first() if obj.pk else None
+        super().save_model(request, obj, form, change)
+        new = {"lon": obj.lon, "lat": obj.lat}
+        if old is not None and old != new:
+            audit_record(by=request.user, obj=obj, action="map.locate", extra={"old": old, "new": new})
+
+
 @admin.register(m.Station)
-class StationAdmin(admin.ModelAdmin[m.Station]):
+class StationAdmin(PinAdmin):
     list_display = ("code", "name", "branch", "heated_area")
     search_fields = ("name", "code")
 
 
 @admin.register(m.Community)
-class CommunityAdmin(admin.ModelAdmin[m.Community]):
+class CommunityAdmin(PinAdmin):
     list_display = ("code", "name", "district", "street", "heated_area", "is_old_estate")
     list_filter = ("district", "is_old_estate")
     search_fields = ("name", "code")
@@ -90,7 +106,7 @@ class CommunityAdmin(admin.ModelAdmin[m.Community]):
 
 
 @admin.register(m.Building)
-class BuildingAdmin(admin.ModelAdmin[m.Building]):
+class BuildingAdmin(PinAdmin):
     list_display = ("__str__", "community", "district", "station", "floors")
     list_filter = ("district",)
     search_fields = ("community__name", "number")

@@ -66,12 +66,15 @@ REGISTER_COLUMNS = (
     Column("供热状态", ("status", "heating_status")),
     Column("状态日期", ("status_date", "since")),
     Column("片区", ("district",)),
+    # The building's point, WGS84 degrees (issue 21); the first row of a building that gives it wins.
+    Column("经度", ("lon", "lng", "longitude")),
+    Column("纬度", ("lat", "latitude")),
 )
 REGISTER_EXAMPLES = (
     ("爱辉1号站", "幸福小区", "1", "2", "2010001", "201", "幸福小区1号楼2单元201室", "张三",
-     "13904561234;0456-8221234", 86.5, "在供", "", "AH"),
+     "13904561234;0456-8221234", 86.5, "在供", "", "AH", 127.49871, 50.24562),
     ("爱辉1号站", "幸福小区", "1", "2", "2010002", "202", "幸福小区1号楼2单元202室", "李四",
-     "13904565678", 92, "报停", "2026-10-15", "AH"),
+     "13904565678", 92, "报停", "2026-10-15", "AH", 127.49871, 50.24562),
 )  # fmt: skip
 
 STATUS_WORDS = {
@@ -102,6 +105,7 @@ class RegisterRow:
     status: str | None
     since: dt.date | None
     district: int | None  # district id named in the row, None when empty
+    point: tuple[float, float] | None = None  # (lon, lat) of the row's building, WGS84
 
 
 def register_template_xlsx() -> bytes:
@@ -208,6 +212,7 @@ def _read_rows(
                     "片区",
                     _("片区不存在:%(value)s(请先导入组织机构或在后台添加)") % {"value": district_text},
                 )
+        point = _point(number, cells, report)
         if len(report.errors) == before:
             good.append(
                 RegisterRow(
@@ -225,9 +230,37 @@ def _read_rows(
                     status,
                     since,
                     district,
+                    point,
                 )
             )
     return good
+
+
+def _point(number: int, cells: dict[str, Any], report: ImportReport) -> tuple[float, float] | None:
+    lon_text, lat_text = text(cells.get("经度")), text(cells.get("纬度"))
+    if not lon_text and not lat_text:
+        return None
+    if not lon_text or not lat_text:
+        report.error(number, "经度" if not lon_text else "纬度", _("经度和纬度须同时填写"))
+        return None
+    values = []
+    for column, value, low, high in (("经度", lon_text, -180.0, 180.0), ("纬度", lat_text, -90.0, 90.0)):
+        parsed = parse_decimal(value)
+        if parsed is None or not parsed.is_finite():
+            report.error(
+                number, column, _("%(column)s不是数字:%(value)s") % {"column": column, "value": value}
+            )
+            return None
+        if not low <= float(parsed) <= high:
+            report.error(
+                number,
+                column,
+                _("%(column)s超出范围(%(low)s~%(high)s):%(value)s")
+                % {"column": column, "low": low, "high": high, "value": value},
+            )
+            return None
+        values.append(float(parsed))
+    return values[0], values[1]
 
 
 def _code(prefix: str, *parts: str) -> str:
@@ -259,6 +292,10 @@ class _Structure:
             for pk, c, number, d, s in Building.objects.values_list(
                 "id", "community_id", "number", "district_id", "station_id"
             )
+        }
+        self.points = {
+            pk: (lon, lat)
+            for pk, lon, lat in Building.objects.filter(lat__isnull=False).values_list("id", "lon", "lat")
         }
         self.units = {
             (b, number): pk for pk, b, number in Unit.objects.values_list("id", "building_id", "number")
@@ -362,7 +399,10 @@ def _plan(
     new_buildings: dict[tuple[str, str], tuple[int | None, str]] = {}
     moved_buildings: dict[int, int] = {}
     restationed: dict[int, int] = {}
+    points: dict[tuple[str, str], tuple[float, float]] = {}  # (community, building) → (lon, lat)
     for row in rows:
+        if row.point is not None:
+            points.setdefault((row.community, row.building), row.point)
         community = tree.communities.get(row.community)
         existing = tree.buildings.get((community[0], row.building)) if community else None
         if existing is None:
@@ -376,8 +416,14 @@ def _plan(
         station_id = tree.stations.get(row.station) if row.station else None
         if station_id is not None and station_id != station and pk not in restationed:
             restationed[pk] = station_id
+    located: dict[int, tuple[float, float]] = {}
+    for (community_name, number), point in points.items():
+        community = tree.communities.get(community_name)
+        existing = tree.buildings.get((community[0], number)) if community else None
+        if existing is not None and tree.points.get(existing[0]) != point:
+            located[existing[0]] = point
     report.created["楼栋"] = len(new_buildings)
-    report.updated["楼栋"] = len(moved_buildings.keys() | restationed.keys())
+    report.updated["楼栋"] = len(moved_buildings.keys() | restationed.keys() | located.keys())
     if write:
         buildings = []
         for (community_name, number), (named_district, station_name) in new_buildings.items():
@@ -388,6 +434,8 @@ def _plan(
                     number=number,
                     district_id=named_district if named_district is not None else community_district,
                     station_id=tree.stations.get(station_name) if station_name else None,
+                    lon=points[(community_name, number)][0] if (community_name, number) in points else None,
+                    lat=points[(community_name, number)][1] if (community_name, number) in points else None,
                 )
             )
         Building.objects.bulk_create(buildings, batch_size=2000)
@@ -395,6 +443,8 @@ def _plan(
             Building.objects.filter(pk=pk).update(district_id=district, updated_at=timezone.now())
         for pk, station in restationed.items():
             Building.objects.filter(pk=pk).update(station_id=station, updated_at=timezone.now())
+        for pk, (lon, lat) in located.items():
+            Building.objects.filter(pk=pk).update(lon=lon, lat=lat, updated_at=timezone.now())
         if buildings:
             tree = _Structure()
 

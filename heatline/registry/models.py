@@ -2,8 +2,10 @@
 
 import hashlib
 import secrets
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +25,10 @@ class Role(models.TextChoices):
     PBX = "pbx", _("电话系统接口")  # the phone system's account: posts call events, sees nothing else
     GATEWAY = "gateway", _("数据采集网关")  # a telemetry gateway's account: posts readings, sees nothing else
 
+
+# WGS84 degrees (issue 21): what the admin's pin and the imports may store.
+LATITUDE = [MinValueValidator(-90.0), MaxValueValidator(90.0)]
+LONGITUDE = [MinValueValidator(-180.0), MaxValueValidator(180.0)]
 
 # Roles whose view is the whole company (hotline, crew and management work across districts).
 COMPANY_WIDE_ROLES = frozenset(
@@ -234,6 +240,9 @@ class Station(BaseModel):
     name = models.CharField(_("换热站"), max_length=100)
     branch = models.ForeignKey(Branch, verbose_name=_("分公司"), on_delete=models.PROTECT)
     heated_area = models.DecimalField(_("供热面积(㎡)"), max_digits=12, decimal_places=2, default=0)
+    # WGS84 (what GPS and GeoJSON give); converted to GCJ-02/BD-09 only to draw on a base map that needs it.
+    lat = models.FloatField(_("纬度"), null=True, blank=True, validators=LATITUDE)
+    lon = models.FloatField(_("经度"), null=True, blank=True, validators=LONGITUDE)
 
     class Meta:
         verbose_name = _("换热站")
@@ -270,6 +279,9 @@ class Community(BaseModel):
     )
     heated_area = models.DecimalField(_("供热面积(㎡)"), max_digits=12, decimal_places=2, default=0)
     is_old_estate = models.BooleanField(_("老旧小区"), default=False)
+    # WGS84 (what GPS and GeoJSON give); converted to GCJ-02/BD-09 only to draw on a base map that needs it.
+    lat = models.FloatField(_("纬度"), null=True, blank=True, validators=LATITUDE)
+    lon = models.FloatField(_("经度"), null=True, blank=True, validators=LONGITUDE)
 
     class Meta:
         verbose_name = _("小区")
@@ -300,12 +312,17 @@ class Building(BaseModel):
     )
     floors = models.PositiveSmallIntegerField(_("层数"), default=6)
     built_year = models.PositiveSmallIntegerField(_("建成年份"), null=True, blank=True)
+    # WGS84 (what GPS and GeoJSON give); converted to GCJ-02/BD-09 only to draw on a base map that needs it.
+    lat = models.FloatField(_("纬度"), null=True, blank=True, validators=LATITUDE)
+    lon = models.FloatField(_("经度"), null=True, blank=True, validators=LONGITUDE)
 
     class Meta:
         verbose_name = _("楼栋")
         verbose_name_plural = _("楼栋")
         ordering = ["community_id", "number"]
         constraints = [models.UniqueConstraint(fields=["community", "number"], name="building_unique_number")]
+        # Bounding boxes (the map) and the nearest building to a point (Open311 lat/long) range over it.
+        indexes = [models.Index(fields=["lat", "lon"], name="building_lat_lon_idx")]
 
     def __str__(self) -> str:
         return f"{self.community.name}{self.number}号楼"
@@ -448,6 +465,8 @@ class PipeSection(BaseModel):
     buildings = models.ManyToManyField(
         Building, verbose_name=_("供热楼栋"), blank=True, related_name="sections"
     )
+    # The section's line, WGS84 [[lon, lat], …] as GeoJSON orders them (`heatline import-network`).
+    path: "models.JSONField[Any]" = models.JSONField(_("走向"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("户外管段")

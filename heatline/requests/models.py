@@ -282,6 +282,17 @@ class ServiceRequest(models.Model):
                     status__in=["registered", "dispatched", "contacted", "on_site", "completed", "reported"]
                 ),
             ),
+            # The map (issue 21): open requests by building, what a pin or a cluster shows included, so a
+            # bounding box over the buildings' (lat, lon) joins an index-only scan (PostgreSQL; SQLite
+            # keeps the plain partial index).
+            models.Index(
+                fields=["building"],
+                include=["kind", "next_due_at"],
+                name="request_open_building_idx",
+                condition=models.Q(
+                    status__in=["registered", "dispatched", "contacted", "on_site", "completed", "reported"]
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -62,6 +62,7 @@ class Intake:
     wants_callback: bool = True
     platform_due_at: datetime | None = None
     dispatch: bool = True  # False: registered only, handled by an incident (issue 10), no crew job or clocks
+    building_id: int | None = None  # the building a point was found at (Open311 lat/long) when no household
 
 
 def request_number_next(day: date, *, unless_order: tuple[str, str] | None = None) -> str | None:
@@ -237,7 +238,10 @@ def _register(*, intake: Intake, by: Staff, number: str) -> ServiceRequest:
     if category is None:
         category = suggestion.category
     kind = intake.kind or (category.kind if intake.category and category else suggestion.kind)
-    district: District | None = districts_by_id().get(household.building.district_id) if household else None
+    building: Building | None = household.building if household else None
+    if building is None and intake.building_id is not None:
+        building = Building.objects.filter(pk=intake.building_id).only("id", "district_id").first()
+    district: District | None = districts_by_id().get(building.district_id) if building else None
     if district is None and intake.district_id is not None:
         district = districts_by_id().get(intake.district_id)
         if district is None:
@@ -255,7 +259,7 @@ def _register(*, intake: Intake, by: Staff, number: str) -> ServiceRequest:
         phone=intake.phone.strip(),
         address=household.address if household else intake.address.strip(),
         household=household,
-        building=household.building if household else None,
+        building=building,
         district=district,
         content=intake.content.strip(),
         department=category.department if category else None,

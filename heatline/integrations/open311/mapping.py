@@ -82,6 +82,12 @@ def public_address(service_request: ServiceRequest) -> str:
     return ""
 
 
+def _coordinate(service_request: ServiceRequest, name: str) -> float | None:
+    building = service_request.building
+    value = getattr(building, name, None) if building is not None else None
+    return round(float(value), 6) if value is not None else None
+
+
 def status_of(service_request: ServiceRequest) -> str:
     return "open" if service_request.status in OPEN_STATUSES else "closed"
 
@@ -104,8 +110,9 @@ def request_of(service_request: ServiceRequest, *, notes: list[RequestEvent] | N
         "address": public_address(service_request),
         "address_id": "",
         "zipcode": "",
-        "lat": "",
-        "long": "",
+        # Numbers (WGS84) for a geocoded request, at its building; null when its place is not known.
+        "lat": _coordinate(service_request, "lat"),
+        "long": _coordinate(service_request, "lon"),
         "media_url": "",
     }
     if notes is not None:

@@ -12,6 +12,8 @@ from heatline.core.errors import InvalidInput
 from heatline.integrations.models import Open311Key, Open311Submission
 from heatline.integrations.open311.selectors import service_get
 from heatline.integrations.services import open311_staff
+from heatline.maps.services import building_nearest
+from heatline.registry.models import Building
 from heatline.requests.models import Source
 from heatline.requests.services import Intake, request_register
 
@@ -62,6 +64,24 @@ def _field(form: Mapping[str, str], name: str, limit: int) -> str:
     return value
 
 
+def _building_at(form: Mapping[str, str]) -> Building | None:
+    """POST lat/long: the registered building within 50 m of the point, nearest first (None if none).
+
+    A hotline would rather have the report than lose it: with an address_string and no building near the
+    point, the request is still registered on its address text (and the operator places it)."""
+    lat, lon = _field(form, "lat", 30), _field(form, "long", 30)
+    if not lat and not lon:
+        return None
+    if not lat or not lon:
+        raise Open311Error(400, _("lat 和 long 须同时提供"))
+    try:
+        return building_nearest(lon=float(lon), lat=float(lat))
+    except ValueError:
+        raise Open311Error(400, _("lat/long 须为数字")) from None
+    except InvalidInput as error:
+        raise Open311Error(400, error.message) from None
+
+
 def open311_submit(*, key: Open311Key, form: Mapping[str, str]) -> Open311Submission:
     """POST requests: a resident's report from a civic client, registered and dispatched like a call."""
     service_code = _field(form, "service_code", 30)
@@ -78,8 +98,15 @@ def open311_submit(*, key: Open311Key, form: Mapping[str, str]) -> Open311Submis
         raise Open311Error(400, _("缺少 phone(回访须联系电话)"))
     address = _field(form, "address_string", 200)
     account = _field(form, "address_id", 20)
-    if not address and not account:
+    building = None if account else _building_at(form)
+    if not address and not account and building is None:
+        if _field(form, "lat", 30) or _field(form, "long", 30):
+            raise Open311Error(
+                400, _("lat/long 周边 50 米内没有登记楼栋:请提供 address_string 或 address_id")
+            )
         raise Open311Error(400, _("缺少 address_string 或 address_id(仅经纬度无法定位到户)"))
+    if building is not None and not address:
+        address = str(building)
     name = (_field(form, "last_name", 25) + _field(form, "first_name", 25)).strip()
     extras = []
     temperature = _field(form, "attribute[room_temperature]", 10)
@@ -107,6 +134,7 @@ def open311_submit(*, key: Open311Key, form: Mapping[str, str]) -> Open311Submis
                     caller_name=name,
                     address=address,
                     household=account or None,
+                    building_id=building.pk if building is not None else None,
                     category=category.code,
                     wants_callback=wants != "no",
                 ),

@@ -56,7 +56,11 @@ class Command(BaseCommand):
 
         populate_organisation(rng=rng, progress=progress)
         populate_property(rng=rng, progress=progress, households=options["size"])
-        if not options["no_history"]:
+        if options["no_history"]:  # the register alone still gets its coordinates (the map, issue 21)
+            from heatline.maps import demo as maps_demo
+
+            maps_demo.populate(rng=random.Random(f"{options['seed']}-maps"), progress=progress)
+        else:
             from heatline.requests import demo as requests_demo
 
             requests_demo.populate(
