@@ -31,6 +31,7 @@ FLUSH_SECONDS: Final = 0.5
 FLUSH_READINGS: Final = 1000
 LOGGED_REJECTIONS: Final = 20  # per flush; the rest are counted
 RETRY_SECONDS: Final = 2.0  # the database refused a batch: try the same messages again after this
+POLL_SECONDS: Final = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,13 +157,14 @@ class Subscriber:
         """Collect messages for up to FLUSH_SECONDS (or FLUSH_READINGS of them), then store them."""
         deadline = time.monotonic() + FLUSH_SECONDS
         while len(self.pending) < FLUSH_READINGS and not self.stopping.is_set():
-            left = deadline - time.monotonic()
-            if left <= 0:
+            if time.monotonic() >= deadline:
                 break
             try:
-                self.pending.append(self.inbox.get(timeout=min(left, 0.1)))
+                self.pending.append(self.inbox.get_nowait())
             except queue.Empty:
-                continue
+                # A short sleep, not a timed wait on the queue's lock: timed lock waits hang under
+                # libfaketime (the shifted-clock test run), sleeps do not.
+                time.sleep(POLL_SECONDS)
         self.flush()
 
     def flush(self) -> None:
@@ -198,7 +200,9 @@ class Subscriber:
         except DatabaseError:
             log.exception("could not store %s readings; retrying in %s s", len(readings), RETRY_SECONDS)
             self.pending = messages + self.pending
-            self.stopping.wait(RETRY_SECONDS)
+            pause_until = time.monotonic() + RETRY_SECONDS
+            while time.monotonic() < pause_until and not self.stopping.is_set():
+                time.sleep(POLL_SECONDS)
             return
         for index, rejection in rejected[:LOGGED_REJECTIONS]:
             log.warning(

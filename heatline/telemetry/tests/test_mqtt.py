@@ -79,7 +79,8 @@ def publish(broker: Broker, messages: list[tuple[str, object]]) -> None:
     try:
         for topic, payload in messages:
             data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-            client.publish(topic, data, qos=1).wait_for_publish(timeout=5)
+            info = client.publish(topic, data, qos=1)
+            wait(info.is_published)  # polled: a timed lock wait hangs under libfaketime
     finally:
         client.disconnect()
         client.loop_stop()
