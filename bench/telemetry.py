@@ -6,7 +6,9 @@ own theirs) for a fixed time; readings/s per run (median of the runs reported), 
 the same batches replayed (all duplicates). Target ≥ 20,000 readings/s.
 
 Day (`--day`): one day of 100,000 room sensors every 10 minutes (14.4 million rows) written straight into
-its partition with generate_series (progress printed), then `hourly_rollup` for that day timed.
+its partition with generate_series (progress printed) for sensors in the homes of a demo register,
+then `hourly_rollup` for that day timed, then detection (`detect_all` at the day's end: cold homes onto
+the watch list with their visits planned, offline sensors) timed.
 `generate_day(connection, sensors=…, day=…)` is reusable (the detection bench builds on it).
 
     .venv/bin/python bench/telemetry.py [--sensors 10000] [--clients 4] [--batch 1000] [--seconds 15]
@@ -138,6 +140,9 @@ def day_bench(args: argparse.Namespace) -> dict[str, Any]:
         log(f"fresh database {DAY_DB}")
         fresh_database(DAY_DB)
         heatline(url, "migrate", "-v0", "--skip-checks")
+        # Detection puts cold homes on the watch list: the sensors need households (the demo register).
+        log(f"demo register of {args.day_sensors:,} households (no history) …")
+        heatline(url, "demo", "--size", str(args.day_sensors), "--no-history", "--force")
     day = dt.datetime.now(TZ).date() - dt.timedelta(days=1)
     with psycopg.connect(url, autocommit=True) as connection:
         started = time.monotonic()
@@ -149,6 +154,13 @@ def day_bench(args: argparse.Namespace) -> dict[str, Any]:
             written = 0
         else:
             written = generate_day(connection, sensors=args.day_sensors, day=day)
+            log("sensors to households …")
+            connection.execute(
+                """UPDATE telemetry_sensor s SET household_id = h.id FROM
+                (SELECT id, row_number() OVER (ORDER BY id) n FROM registry_household) h,
+                (SELECT id, row_number() OVER (ORDER BY id) n FROM telemetry_sensor WHERE kind = 'room') r
+                WHERE s.id = r.id AND r.n = h.n AND s.household_id IS NULL"""
+            )
         generated = time.monotonic() - started
         rows = connection.execute(f"SELECT count(*) FROM telemetry_sensorreading_p{day:%Y%m%d}").fetchone()
     log(f"{rows[0]:,} raw rows for {day} ({written:,} new in {generated:.0f} s); timing hourly_rollup …")
@@ -167,6 +179,21 @@ def day_bench(args: argparse.Namespace) -> dict[str, Any]:
         hourly = hourly_rollup(since=start, until=start + dt.timedelta(days=1))
         times.append(time.monotonic() - began)
         log(f"rollup run {run + 1}: {hourly:,} hourly rows in {times[-1]:.1f} s")
+    from heatline.telemetry.detection import detect_all
+    from heatline.telemetry.models import Alert
+
+    end = start + dt.timedelta(days=1)
+    detections = []
+    for run in range(args.runs):
+        if run:  # each run detects from scratch: the same day, the same alerts
+            Alert.objects.all().delete()
+        began = time.monotonic()
+        result = detect_all(now=end)
+        detections.append(time.monotonic() - began)
+        log(
+            f"detection run {run + 1}: {result.cold_opened:,} cold homes (watch list + visit), "
+            f"{result.dead_opened:,} offline sensors in {detections[-1]:.1f} s"
+        )
     return {
         "bench": "telemetry-day",
         "raw_rows": rows[0],
@@ -174,6 +201,10 @@ def day_bench(args: argparse.Namespace) -> dict[str, Any]:
         "rollup_seconds_median": round(statistics.median(times), 1),
         "rollup_runs": [round(t, 1) for t in times],
         "hourly_rows": hourly,
+        "detect_seconds_median": round(statistics.median(detections), 1),
+        "detect_runs": [round(t, 1) for t in detections],
+        "cold_alerts": result.cold_opened,
+        "dead_alerts": result.dead_opened,
     }
 
 
