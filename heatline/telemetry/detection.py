@@ -329,9 +329,10 @@ def _raise_cold(alerts: Sequence[Alert], *, now: dt.datetime) -> tuple[int, list
                     except IntegrityError:
                         continue
         season = season_current(today=timezone.localdate(now))
-        open_ones = [a for a in created if a.ended_at is None]
-        if season is not None and open_ones:
-            _watch(season, open_ones, today=timezone.localdate(now))
+        # Over already (a cold night the worker saw only afterwards), an episode still wants its visit:
+        # the cause is still there.
+        if season is not None and created:
+            _watch(season, created, today=timezone.localdate(now))
         from heatline.core.models import AuditEvent
 
         AuditEvent.objects.bulk_create(
@@ -349,7 +350,7 @@ def _raise_cold(alerts: Sequence[Alert], *, now: dt.datetime) -> tuple[int, list
             ],
             batch_size=BATCH,
         )
-        _notify_districts(open_ones)
+        _notify_districts(created)
     return len(created), [a.household_id for a in created if a.household_id is not None]
 
 

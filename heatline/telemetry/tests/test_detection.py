@@ -222,3 +222,16 @@ def test_without_outdoor_sensors_the_forecast_decides_the_design_rule(
     WeatherDay.objects.filter(date=NOW.date()).update(forecast_mean_c=-24.0)
     with time_machine.travel(NOW, tick=False):
         assert detect_all(now=NOW).cold_opened == 1
+
+
+def test_an_episode_seen_only_after_it_ended_is_stored_closed_and_still_visited(
+    org: Org, season: HeatingSeason
+) -> None:
+    hourly(room_sensor(org), [18.0, 18.0, 18.0, 18.5, 20.5])  # cold 04:00–08:00, back at 08:00
+    with time_machine.travel(NOW, tick=False):
+        result = detect_all(now=NOW)
+        again = detect_all(now=NOW)
+    assert (result.cold_opened, again.cold_opened) == (1, 0)
+    alert = Alert.objects.get(kind=AlertKind.ROOM_COLD)
+    assert alert.ended_at is not None and timezone_local(alert.ended_at).hour == 8
+    assert WatchEntry.objects.get(household=org.household).source == EntrySource.TELEMETRY
