@@ -34,7 +34,9 @@ def main() -> None:
     args = parser.parse_args()
     if psql(f"SELECT 1 FROM pg_database WHERE datname = '{DAY_DB}'") != "1":
         log("no day database yet: bench/telemetry.py --day first")
-        subprocess.run([PYTHON, str(Path(__file__).parent / "telemetry.py"), "--day", "--runs", "1"], check=True)
+        subprocess.run(
+            [PYTHON, str(Path(__file__).parent / "telemetry.py"), "--day", "--runs", "1"], check=True
+        )
     os.environ.update(DATABASE_URL=PG + DAY_DB, DJANGO_SETTINGS_MODULE="heatline.settings", DEBUG="false",
                       SECRET_KEY="bench-only-secret-key", HEATLINE_EXCHANGE_SECRET="bench-only",
                       LOG_LEVEL="WARNING", SESSION_COOKIE_SECURE="false", CSRF_COOKIE_SECURE="false",
@@ -54,7 +56,9 @@ def main() -> None:
     assert operator is not None, "the demo register has no operator"
     pbx = system_staff(username="pbx", name="电话系统接口", role=Role.PBX)
     homes = list(
-        Sensor.objects.filter(household__isnull=False).exclude(household__phone="").values_list("household_id", flat=True)
+        Sensor.objects.filter(household__isnull=False)
+        .exclude(household__phone="")
+        .values_list("household_id", flat=True)
     )
     rng = random.Random(7)
     picked = rng.sample(homes, k=min(args.homes, len(homes)))
@@ -66,10 +70,15 @@ def main() -> None:
     for n, household_id in enumerate(picked):
         phone = phones[household_id]
         call = call_event_record(
-            event=CallEvent(f"bench-{n}-{time.time_ns()}", "ringing", phone, operator.username, timezone.now()),
+            event=CallEvent(
+                f"bench-{n}-{time.time_ns()}", "ringing", phone, operator.username, timezone.now()
+            ),
             by=pbx,
         )
-        for name, url in (("popup", f"/integrations/calls/{call.pk}/popup/"), ("intake", f"/intake/?caller={phone}")):
+        for name, url in (
+            ("popup", f"/integrations/calls/{call.pk}/popup/"),
+            ("intake", f"/intake/?caller={phone}"),
+        ):
             began = time.perf_counter()
             response = client.get(url)
             elapsed = (time.perf_counter() - began) * 1000

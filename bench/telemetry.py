@@ -69,7 +69,7 @@ def generate_day(
     `step_minutes`, written straight into the day's partition (created if missing); returns the rows
     written. `connection`: a psycopg connection in autocommit mode or Django's `connection`.
 
-    The day's shape, for detection: a daily swing of ±1.5 ℃ around 20–22 ℃ per sensor; every 100th sensor
+    The day's shape, for detection: a daily swing of ±0.9 ℃ around 21–23 ℃ per sensor (never under 20 ℃); every 100th sensor
     (id % 100 = 0) runs cold, 16–17 ℃, from 02:00 to 08:00; every 500th (id % 500 = 1) stops reporting at
     12:00 (dead); no reading is out of range. The sensors' `last_reading_at`/`last_celsius` are set as ingest
     would. Already-present rows are skipped (ON CONFLICT DO NOTHING)."""
@@ -100,8 +100,8 @@ def generate_day(
                 SELECT s.id, t.at,
                     round((CASE WHEN s.id %% 100 = 0 AND t.at >= %(start)s + interval '2 hours'
                                  AND t.at < %(start)s + interval '8 hours' THEN 16.5 + (s.id %% 7) / 10.0
-                            ELSE 20 + (s.id %% 21) / 10.0
-                                 + 1.5 * sin(2 * pi() * extract(epoch FROM t.at - %(start)s) / 86400.0)
+                            ELSE 21 + (s.id %% 21) / 10.0
+                                 + 0.9 * sin(2 * pi() * extract(epoch FROM t.at - %(start)s) / 86400.0)
                             END)::numeric, 1)::float8
                 FROM telemetry_sensor s
                 CROSS JOIN generate_series(%(start)s::timestamptz, %(start)s::timestamptz

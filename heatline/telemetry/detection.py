@@ -246,7 +246,7 @@ def cold_detect(
     for sensor_id, sensor_runs in runs.items():
         if sensor_id in sensors:
             by_household[sensors[sensor_id][0]].extend(sensor_runs)
-    new_alerts: list[Alert] = []
+    firsts: dict[int, Run] = {}
     for household_id, household_runs in by_household.items():
         if household_id in open_households:
             continue
@@ -254,14 +254,16 @@ def cold_detect(
         fresh = sorted(
             (r for r in household_runs if last_end is None or r.start >= last_end), key=lambda r: r.start
         )
-        if not fresh:
-            continue
-        run = fresh[0]
+        if fresh:
+            firsts[household_id] = fresh[0]
+    recovered_runs = _recovered(list(firsts.values()), until=until)
+    new_alerts: list[Alert] = []
+    for household_id, run in firsts.items():
         out = _episode_outdoor(run, outdoor, fallback)
         if out is not None and out <= limits.design_outdoor:
             result.skipped_design += 1
             continue
-        recovered = run.end + HOUR < until and _recovered_at(run, limits.standard) is not None
+        recovered = (run.sensor_id, run.end) in recovered_runs
         sensor_district = sensors[run.sensor_id][1]
         new_alerts.append(
             Alert(
@@ -302,13 +304,22 @@ def _room_sensors(sensor_ids: Iterable[int]) -> dict[int, tuple[int, int | None,
     return out
 
 
-def _recovered_at(run: Run, standard: float) -> dt.datetime | None:
-    after = (
-        HourlyReading.objects.filter(sensor_id=run.sensor_id, hour=run.end + HOUR)
-        .values_list("celsius", flat=True)
-        .first()
-    )
-    return run.end + HOUR if after is not None and after >= standard else None
+def _recovered(runs: Sequence[Run], *, until: dt.datetime) -> set[tuple[int, dt.datetime]]:
+    """(sensor, run end) of the runs followed by a reading: at or above the standard, since a cold one would
+    have been part of the run. One query per distinct end hour (at most the window's hours)."""
+    by_next: dict[dt.datetime, list[int]] = defaultdict(list)
+    for run in runs:
+        if run.end + HOUR < until:
+            by_next[run.end + HOUR].append(run.sensor_id)
+    found: set[tuple[int, dt.datetime]] = set()
+    for hour, sensor_ids in by_next.items():
+        for start in range(0, len(sensor_ids), BATCH * 10):
+            chunk = sensor_ids[start : start + BATCH * 10]
+            for sensor_id in HourlyReading.objects.filter(
+                hour=hour, sensor_id__in=chunk, celsius__isnull=False
+            ).values_list("sensor_id", flat=True):
+                found.add((sensor_id, hour - HOUR))
+    return found
 
 
 def _raise_cold(alerts: Sequence[Alert], *, now: dt.datetime) -> tuple[int, list[int]]:
