@@ -361,7 +361,13 @@ def watchlist_build(
 
     gone = [entry for household_id, entry in existing.items() if household_id not in found]
     drop = [
-        e.pk for e in gone if e.manual == ManualDecision.NONE and e.visited_at is None and e.booked_at is None
+        e.pk
+        for e in gone
+        # A home a sensor found cold (在线监测) stays: it is on the list for this season's readings.
+        if e.manual == ManualDecision.NONE
+        and e.source == EntrySource.LEDGER
+        and e.visited_at is None
+        and e.booked_at is None
     ]
     dropped = set(drop)
     keep = [e.pk for e in gone if e.pk not in dropped]

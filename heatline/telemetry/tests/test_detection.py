@@ -235,3 +235,15 @@ def test_an_episode_seen_only_after_it_ended_is_stored_closed_and_still_visited(
     alert = Alert.objects.get(kind=AlertKind.ROOM_COLD)
     assert alert.ended_at is not None and timezone_local(alert.ended_at).hour == 8
     assert WatchEntry.objects.get(household=org.household).source == EntrySource.TELEMETRY
+
+
+def test_a_rebuild_of_the_list_keeps_the_homes_sensors_found_cold(org: Org, season: HeatingSeason) -> None:
+    from heatline.proactive.services import watchlist_build
+
+    hourly(room_sensor(org), [18.0, 18.0, 18.0])
+    with time_machine.travel(NOW, tick=False):
+        detect_all(now=NOW)
+        watchlist_build(season=season, by=org.admin)
+    entry = WatchEntry.objects.get(household=org.household)
+    assert entry.source == EntrySource.TELEMETRY
+    assert Alert.objects.get(kind=AlertKind.ROOM_COLD).watch_entry_id == entry.pk
