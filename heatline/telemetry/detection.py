@@ -160,7 +160,9 @@ def cold_runs(
     )
     runs: dict[int, list[Run]] = defaultdict(list)
     current: Run | None = None
-    for sensor_id, hour, value in rows.iterator(chunk_size=20000):
+    # One plain fetch: a server-side cursor (iterator) makes PostgreSQL plan for the first rows and walk the
+    # whole (sensor, hour) key in order — 19 s instead of 0.7 s on a day of 100,000 sensors.
+    for sensor_id, hour, value in rows:
         celsius = float(value or 0.0)
         if current is not None and current.sensor_id == sensor_id and hour - current.end == HOUR:
             current.end = hour

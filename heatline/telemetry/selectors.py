@@ -321,7 +321,7 @@ def sensor_day_lows(
         .order_by()
     )
     lows: dict[tuple[int, dt.date], Decimal] = {}
-    for row in rows.iterator(chunk_size=5000):
+    for row in rows:  # grouped: small; a server-side cursor would plan for the first rows
         key = (row["sensor__household_id"], row["day"])
         value = Decimal(str(round(row["mean"], 1)))
         lows[key] = min(lows[key], value) if key in lows else value
