@@ -45,8 +45,11 @@ def households_by_phone(*, phone: str, viewer: Staff) -> QuerySet[Household]:
 
 def _has_phone(phone: str) -> Q:
     """The register's numbers: `phone`, `phone2` and any more the billing system listed (HouseholdPhone)."""
-    extra = HouseholdPhone.objects.filter(phone=phone).values("household_id")
-    return Q(phone=phone) | Q(phone2=phone) | Q(pk__in=extra)
+    # The extra numbers' households are read first: `id IN (subquery)` in the OR keeps PostgreSQL from
+    # combining the two phone indexes, and it scanned the whole register (16 ms at 100,000 households).
+    extra = list(HouseholdPhone.objects.filter(phone=phone).values_list("household_id", flat=True)[:100])
+    condition = Q(phone=phone) | Q(phone2=phone)
+    return condition | Q(pk__in=extra) if extra else condition
 
 
 DISTRICT_CACHE_SECONDS = 30.0

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from heatline.core.audit import audit_record
 from heatline.core.models import HeatingSeason
-from heatline.core.rules import rule_int, rules_all
+from heatline.core.rules import RULES, rule_int
 from heatline.core.seasons import season_current
 from heatline.outbox.services import notify
 from heatline.proactive.models import EntrySource, EntryStatus, ManualDecision, WatchEntry
@@ -68,7 +68,7 @@ class Thresholds:
 
     @classmethod
     def current(cls) -> "Thresholds":
-        values = rules_all()
+        values = RULES.get()  # the rules in force, read once per 30 s per process
         return cls(
             standard=float(values["room_temp_standard"]),
             cold_hours=max(1, int(values["telemetry_cold_hours"])),

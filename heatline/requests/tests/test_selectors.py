@@ -146,5 +146,5 @@ def test_list_selectors_have_bounded_query_counts(org: Org, django_assert_max_nu
         [(row.assignee, row.district, row.category, row.household) for row in rows]
     with django_assert_max_num_queries(1):
         list(callbacks_due(viewer=org.operator))
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):  # the register's extra numbers are read first (index-only)
         caller_lookup(phone=org.household.phone, viewer=org.operator)
