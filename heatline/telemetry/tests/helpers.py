@@ -74,3 +74,18 @@ def week_of_readings(sensor: Sensor, *, cold_from_hour: int | None = None) -> No
     hourly(sensor, values)  # type: ignore[arg-type]
     sensor.last_celsius = values[-1]
     sensor.save()
+
+
+def cold_in_two_districts(org: Org) -> Household:
+    """A home of each district cold for three hours, detected at NOW; returns the other district's home."""
+    import time_machine
+
+    from heatline.telemetry.detection import detect_all
+
+    other = Household.objects.filter(building__district=org.other_district).first()
+    assert other is not None
+    hourly(room_sensor(org, "S-A"), [18.0, 18.0, 18.0])
+    hourly(room_sensor(org, "S-B", household=other), [18.0, 18.0, 18.0])
+    with time_machine.travel(NOW, tick=False):
+        detect_all(now=NOW)
+    return other

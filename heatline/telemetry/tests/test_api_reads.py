@@ -4,12 +4,11 @@ import pytest
 import time_machine
 from django.test import Client
 
-from heatline.registry.models import Household
 from heatline.registry.services import api_token_create
 from heatline.registry.tests.factories import Org
 from heatline.telemetry.detection import detect_all
 from heatline.telemetry.models import Alert, AlertKind
-from heatline.telemetry.tests.helpers import NOW, hourly, room_sensor, week_of_readings
+from heatline.telemetry.tests.helpers import NOW, cold_in_two_districts, room_sensor, week_of_readings
 
 pytestmark = pytest.mark.django_db
 
@@ -36,12 +35,7 @@ def test_household_readings_with_hours_station_and_outdoor(
 
 
 def test_alerts_are_scoped_and_a_household_of_another_district_is_404(org: Org, client: Client) -> None:
-    other = Household.objects.filter(building__district=org.other_district).first()
-    assert other is not None
-    hourly(room_sensor(org, "S-A"), [18.0, 18.0, 18.0])
-    hourly(room_sensor(org, "S-B", household=other), [18.0, 18.0, 18.0])
-    with time_machine.travel(NOW, tick=False):
-        detect_all(now=NOW)
+    other = cold_in_two_districts(org)
     own = client.get("/api/v1/telemetry/alerts?kind=room_cold", **bearer(org.responsible)).json()
     assert [a["account_number"] for a in own] == [org.household.account_number]
     every = client.get("/api/v1/telemetry/alerts?kind=room_cold", **bearer(org.manager)).json()

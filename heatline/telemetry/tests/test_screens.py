@@ -13,10 +13,15 @@ from heatline.integrations.cti.services import CallEvent, call_event_record
 from heatline.registry.models import Building, Household
 from heatline.registry.tests.factories import Org
 from heatline.requests.tests.factories import registered_request
-from heatline.telemetry.detection import detect_all
 from heatline.telemetry.models import Alert, AlertKind, HourlyReading, SensorReading
 from heatline.telemetry.selectors import household_live
-from heatline.telemetry.tests.helpers import NOW, TZ, hourly, room_sensor, week_of_readings
+from heatline.telemetry.tests.helpers import (
+    NOW,
+    TZ,
+    cold_in_two_districts,
+    room_sensor,
+    week_of_readings,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -91,12 +96,7 @@ def test_the_call_pop_up_and_the_request_page_show_the_readings(org: Org, client
 
 
 def test_the_alerts_page_is_scoped_to_the_viewers_districts(org: Org, client: Client) -> None:
-    other = Household.objects.filter(building__district=org.other_district).first()
-    assert other is not None
-    hourly(room_sensor(org, "S-A"), [18.0, 18.0, 18.0])
-    hourly(room_sensor(org, "S-B", household=other), [18.0, 18.0, 18.0])
-    with time_machine.travel(NOW, tick=False):
-        detect_all(now=NOW)
+    other = cold_in_two_districts(org)
     assert Alert.objects.filter(kind=AlertKind.ROOM_COLD).count() == 2
     client.force_login(org.responsible)
     html = client.get("/telemetry/").content.decode()
@@ -130,12 +130,7 @@ def test_the_report_section_counts_alerts_of_the_period_and_the_visits(org: Org,
     HeatingSeason.objects.create(
         year=2026, first_heating_day=_dt.date(2026, 10, 20), last_day=_dt.date(2027, 4, 20)
     )
-    other = Household.objects.filter(building__district=org.other_district).first()
-    assert other is not None
-    hourly(room_sensor(org, "S-A"), [18.0, 18.0, 18.0])
-    hourly(room_sensor(org, "S-B", household=other), [18.0, 18.0, 18.0])
-    with time_machine.travel(NOW, tick=False):
-        detect_all(now=NOW)
+    cold_in_two_districts(org)
     alert = Alert.objects.get(household=org.household)
     assert alert.watch_entry is not None
     alert.watch_entry.visited_at = alert.started_at + _dt.timedelta(hours=26)
