@@ -1,5 +1,7 @@
 """The append-only audit trail for changes outside requests (which keep their own events)."""
 
+import datetime as dt
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import models
@@ -21,6 +23,34 @@ def audit_record(
         note=note,
         extra=extra or {},
     )
+
+
+def audit_record_bulk(
+    *,
+    by: Any,
+    action: str,
+    objects: Iterable[models.Model],
+    at: dt.datetime | None = None,
+    note: Callable[[Any], str] | None = None,
+    extra: Callable[[Any], dict[str, Any]] | None = None,
+) -> int:
+    """One audit event per object in one INSERT (a batch job's rows); `note` and `extra` per object."""
+    actor = by if getattr(by, "pk", None) else None
+    when = at or timezone.now()
+    events = [
+        AuditEvent(
+            at=when,
+            actor=actor,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            action=action,
+            note=note(obj) if note else "",
+            extra=extra(obj) if extra else {},
+        )
+        for obj in objects
+    ]
+    AuditEvent.objects.bulk_create(events, batch_size=1000)
+    return len(events)
 
 
 def audit_record_of(

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from heatline.registry.models import Role, Staff
+from heatline.registry.models import SYSTEM_ROLES, Role, Staff
 
 R = Role
 
@@ -17,7 +17,7 @@ class NavItem:
     roles: frozenset[str]
 
 
-ALL = frozenset(Role.values) - {Role.PBX, Role.GATEWAY}  # the phone system's account has no pages
+ALL = frozenset(Role.values) - SYSTEM_ROLES  # the phone system's and the gateways' accounts have no pages
 NAV: tuple[NavItem, ...] = (
     NavItem("home", _("首页"), ALL),
     NavItem("intake:index", _("来电登记"), frozenset({R.OPERATOR, R.ADMIN})),

@@ -16,9 +16,9 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from heatline.core.audit import audit_record
+from heatline.core.audit import audit_record, audit_record_bulk
 from heatline.core.errors import ActionForbidden, InvalidInput, TransitionNotAllowed
-from heatline.core.models import AuditEvent, HeatingSeason
+from heatline.core.models import HeatingSeason
 from heatline.core.rules import rule_int
 from heatline.core.seasons import season_bounds
 from heatline.inspections.models import (
@@ -269,31 +269,19 @@ def hazard_detect(*, season: HeatingSeason, by: Staff | None = None) -> list[Haz
         else:
             removed.append(row.pk)
     HazardArea.objects.filter(pk__in=removed).delete()
-    actor = by if by is not None and by.pk else None
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                at=now,
-                actor=actor,
-                object_type="inspections.hazardarea",
-                object_id=str(row.pk),
-                action="detected",
-                extra={"season": season.year, "households": row.households, **row.evidence},
-            )
-            for row in created
-        ]
-        + [
-            AuditEvent(
-                at=now,
-                actor=actor,
-                object_type="inspections.hazardarea",
-                object_id=str(pk),
-                action="no_longer_high_risk",
-                extra={"season": season.year},
-            )
-            for pk in removed
-        ],
-        batch_size=1000,
+    audit_record_bulk(
+        by=by,
+        action="detected",
+        objects=created,
+        at=now,
+        extra=lambda row: {"season": season.year, "households": row.households, **row.evidence},
+    )
+    audit_record_bulk(
+        by=by,
+        action="no_longer_high_risk",
+        objects=[HazardArea(pk=pk) for pk in removed],
+        at=now,
+        extra=lambda _row: {"season": season.year},
     )
     audit_record(
         by=by,

@@ -34,6 +34,8 @@ LONGITUDE = [MinValueValidator(-180.0), MaxValueValidator(180.0)]
 COMPANY_WIDE_ROLES = frozenset(
     {Role.OPERATOR, Role.DEPT_HEAD, Role.CREW, Role.INSPECTOR, Role.MANAGER, Role.ADMIN}
 )
+# System accounts (the phone system, telemetry gateways): they post through the API and see no pages.
+SYSTEM_ROLES = frozenset({Role.PBX, Role.GATEWAY})
 # Roles tied to one district.
 DISTRICT_ROLES = frozenset({Role.DISTRICT, Role.WORKER})
 

@@ -17,14 +17,14 @@ Everything here is idempotent: run it every minute or once a day, the same readi
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from heatline.core.audit import audit_record
+from heatline.core.audit import audit_record, audit_record_bulk
 from heatline.core.models import HeatingSeason
 from heatline.core.rules import RULES, rule_int
 from heatline.core.seasons import season_current
@@ -42,6 +42,7 @@ from heatline.telemetry.models import (
     SensorReading,
     StationCurve,
 )
+from heatline.telemetry.partitions import floor_hour
 
 HOUR = dt.timedelta(hours=1)
 LOOKBACK_HOURS = 24  # how far back a run detection looks, beyond the run length itself
@@ -49,10 +50,6 @@ STATION_LOW_MINUTES = 15  # a supply dip shorter than this is regulation, not a 
 STATION_LOOKBACK = dt.timedelta(hours=6)
 OUTDOOR_RECENT = dt.timedelta(hours=3)
 BATCH = 1000
-
-
-def floor_hour(at: dt.datetime) -> dt.datetime:
-    return at.replace(minute=0, second=0, microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -110,8 +107,8 @@ def outdoor_hourly(since: dt.datetime, until: dt.datetime) -> dict[dt.datetime, 
 
 
 def outdoor_now(now: dt.datetime) -> tuple[float, dt.datetime] | None:
-    """The outdoor temperature now: the outdoor sensors' mean over their readings of the last 3 hours'
-    newest, else the weather forecast for today (heatline.weather), else unknown."""
+    """The outdoor temperature now and when it was read: the mean of the outdoor sensors' newest readings
+    (those of the last 3 hours), else today's forecast mean (heatline.weather), else unknown."""
     latest = (
         Sensor.objects.filter(
             kind=SensorKind.OUTDOOR,
@@ -185,7 +182,6 @@ class DetectResult:
     station_closed: int = 0
     dead_opened: int = 0
     dead_closed: int = 0
-    households: list[int] = field(default_factory=list)  # households that got a new cold alert
 
     @property
     def total(self) -> int:
@@ -289,7 +285,7 @@ def cold_detect(
             )
         )
     if new_alerts:
-        result.cold_opened, result.households = _raise_cold(new_alerts, now=now)
+        result.cold_opened = _raise_cold(new_alerts, now=now)
     result.cold_closed = _close_recovered(now=now, until=until, standard=limits.standard)
     return result
 
@@ -324,7 +320,7 @@ def _recovered(runs: Sequence[Run], *, until: dt.datetime) -> set[tuple[int, dt.
     return found
 
 
-def _raise_cold(alerts: Sequence[Alert], *, now: dt.datetime) -> tuple[int, list[int]]:
+def _raise_cold(alerts: Sequence[Alert], *, now: dt.datetime) -> int:
     """Store the new alerts, put their households on the season's watch list and plan the visits."""
     created: list[Alert] = []
     with transaction.atomic():
@@ -346,25 +342,16 @@ def _raise_cold(alerts: Sequence[Alert], *, now: dt.datetime) -> tuple[int, list
         # the cause is still there.
         if season is not None and created:
             _watch(season, created, today=timezone.localdate(now))
-        from heatline.core.models import AuditEvent
-
-        AuditEvent.objects.bulk_create(
-            [
-                AuditEvent(
-                    at=now,
-                    actor=None,
-                    object_type="telemetry.alert",
-                    object_id=str(alert.pk),
-                    action="alert_open",
-                    note=alert.note,
-                    extra={"household": alert.household_id, "watch_entry": alert.watch_entry_id},
-                )
-                for alert in created
-            ],
-            batch_size=BATCH,
+        audit_record_bulk(
+            by=None,
+            action="alert_open",
+            objects=created,
+            at=now,
+            note=lambda alert: alert.note,
+            extra=lambda alert: {"household": alert.household_id, "watch_entry": alert.watch_entry_id},
         )
         _notify_districts(created)
-    return len(created), [a.household_id for a in created if a.household_id is not None]
+    return len(created)
 
 
 def _watch(season: HeatingSeason, alerts: Sequence[Alert], *, today: dt.date) -> None:
@@ -518,12 +505,18 @@ def _close_recovered(*, now: dt.datetime, until: dt.datetime, standard: float) -
             "at": timezone.localtime(until).strftime("%m-%d %H:%M"),
             "t": min(v for v in readings if v is not None),
         }
-        closed += Alert.objects.filter(pk=alert_id, ended_at__isnull=True).update(
-            ended_at=until, close_note=note, updated_at=now
-        )
-        alert = Alert(pk=alert_id)
-        audit_record(by=None, obj=alert, action="alert_close", note=note)
+        closed += _close(alert_id, at=until, note=note, now=now)
     return closed
+
+
+def _close(alert_id: int, *, at: dt.datetime, note: str, now: dt.datetime) -> int:
+    """End one open alert with its note (audited); 0 when another worker ended it first."""
+    ended = Alert.objects.filter(pk=alert_id, ended_at__isnull=True).update(
+        ended_at=at, close_note=note, updated_at=now
+    )
+    if ended:
+        audit_record(by=None, obj=Alert(pk=alert_id), action="alert_close", note=note)
+    return ended
 
 
 # ----------------------------------------------------------------------------------------- stations
@@ -589,10 +582,7 @@ def station_detect(*, now: dt.datetime, thresholds: Thresholds | None = None) ->
             if latest >= floor:
                 note = _("%(at)s 供水温度恢复至%(t).1f℃(曲线%(e).1f℃)") % {
                     "at": timezone.localtime(latest_at).strftime("%m-%d %H:%M"), "t": latest, "e": expected}  # fmt: skip
-                closed += Alert.objects.filter(pk=open_alerts[station_id], ended_at__isnull=True).update(
-                    ended_at=latest_at, close_note=note, updated_at=now
-                )
-                audit_record(by=None, obj=Alert(pk=open_alerts[station_id]), action="alert_close", note=note)
+                closed += _close(open_alerts[station_id], at=latest_at, note=note, now=now)
             continue
         # The trailing run of readings under the floor: since when the supply has been low.
         since = None

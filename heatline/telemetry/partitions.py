@@ -40,6 +40,11 @@ def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
 
 
+def floor_hour(at: dt.datetime) -> dt.datetime:
+    """The start of `at`'s hour in UTC: the key of hourly readings (whatever zone `at` is given in)."""
+    return at.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
 def local_day(at: dt.datetime) -> dt.date:
     return timezone.localtime(at).date()
 

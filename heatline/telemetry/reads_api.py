@@ -11,14 +11,14 @@ from ninja import Status as HttpStatus
 
 from heatline.api import current_staff
 from heatline.core.errors import NotVisible
-from heatline.registry.models import Household, Role
+from heatline.registry.models import SYSTEM_ROLES, Household
 from heatline.registry.scoping import scope_by_district
 from heatline.telemetry.models import Alert, AlertKind, HourlyReading, Sensor, SensorKind
+from heatline.telemetry.partitions import floor_hour
 from heatline.telemetry.selectors import (
     CHART_DAYS,
     alert_get_visible,
     alerts_visible,
-    floor_hour_local,
     household_live,
 )
 from heatline.telemetry.services import incident_from_alert
@@ -87,7 +87,7 @@ class HouseholdLiveOut(Schema):
 
 def _refuse_systems(request: HttpRequest) -> Any:
     staff = current_staff(request)
-    if staff.role in (Role.PBX, Role.GATEWAY) and not staff.is_superuser:
+    if staff.role in SYSTEM_ROLES and not staff.is_superuser:
         raise NotVisible()
     return staff
 
@@ -149,7 +149,7 @@ def household(request: HttpRequest, account_number: str) -> dict[str, Any]:
     for sensor_id, hour, celsius in (
         HourlyReading.objects.filter(
             sensor_id__in=list(sensors.values()),
-            hour__gte=floor_hour_local(now - dt.timedelta(days=CHART_DAYS)),
+            hour__gte=floor_hour(now - dt.timedelta(days=CHART_DAYS)),
             celsius__isnull=False,
         )
         .order_by("sensor_id", "hour")
@@ -189,14 +189,8 @@ def household(request: HttpRequest, account_number: str) -> dict[str, Any]:
 @router.post("/telemetry/alerts/{alert_id}/incident", response={201: dict[str, Any]})
 def alert_incident(request: HttpRequest, alert_id: int) -> HttpStatus[dict[str, Any]]:
     """One click: a fault incident on the alert's station (409 if it has one already)."""
-    from django.http import Http404
-
     staff = _refuse_systems(request)
-    try:
-        alert = alert_get_visible(viewer=staff, pk=alert_id)
-    except Http404:
-        raise NotVisible() from None
-    incident = incident_from_alert(alert=alert, by=staff)
+    incident = incident_from_alert(alert=alert_get_visible(viewer=staff, pk=alert_id), by=staff)
     return HttpStatus(
         201,
         {

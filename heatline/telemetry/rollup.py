@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from heatline.telemetry.models import ROLLUP_BUCKET, HourlyReading, RollupMark, SensorReading
+from heatline.telemetry.partitions import floor_hour
 
 # Marks per run (each ≤ 1,024 sensors × an hour of readings): small, because an ingest batch adding to a
 # claimed hour waits until the claiming transaction commits.
@@ -39,10 +40,6 @@ _COLUMNS: Final = """telemetry_hourlyreading (sensor_id, hour, count, celsius, c
     supply_c, return_c, pressure_mpa, energy_kwh, flow_m3h)"""
 
 
-def _floor_hour(at: dt.datetime) -> dt.datetime:
-    return at.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
-
-
 def hourly_rollup(
     *,
     since: dt.datetime | None = None,
@@ -57,8 +54,8 @@ def hourly_rollup(
     from the raw readings whether marked or not (a bench, a repair after restoring raw data)."""
     now = now or timezone.now()
     if since is not None or until is not None:
-        start = _floor_hour(since) if since is not None else None
-        end = _floor_hour((until or now) + HOUR - dt.timedelta(microseconds=1))
+        start = floor_hour(since) if since is not None else None
+        end = floor_hour((until or now) + HOUR - dt.timedelta(microseconds=1))
         return _rollup_range(start, end)
     return _rollup_marked(now=now, settle=settle)
 
@@ -68,7 +65,7 @@ def _rollup_range(start: dt.datetime | None, end: dt.datetime) -> int:
         first = SensorReading.objects.filter(at__lt=end).order_by("at").values_list("at", flat=True).first()
         if first is None:
             return 0
-        start = _floor_hour(first)
+        start = floor_hour(first)
     written = 0
     hour = start
     while hour < end:  # hour by hour: a bounded aggregation each (600,000 rows at 100,000 sensors)
@@ -91,7 +88,7 @@ def _rollup_range(start: dt.datetime | None, end: dt.datetime) -> int:
 
 
 def _rollup_marked(*, now: dt.datetime, settle: dt.timedelta | None) -> int:
-    open_hour = _floor_hour(now)
+    open_hour = floor_hour(now)
     settled_before = now - settle if settle is not None else None
     with transaction.atomic():
         due = RollupMark.objects.all()
@@ -149,7 +146,7 @@ def _rollup_python(readings: Any) -> int:
     for row in readings.order_by("sensor_id", "at").values_list(
         "sensor_id", "at", "celsius", "supply_c", "return_c", "pressure_mpa", "energy_kwh", "flow_m3h"
     ):
-        groups[(row[0], _floor_hour(row[1]))].append(row)
+        groups[(row[0], floor_hour(row[1]))].append(row)
     if not groups:
         return 0
 

@@ -1,7 +1,6 @@
 """Reads of live data: what the screens, detection and the outlook ask of the readings."""
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ if TYPE_CHECKING:
     from heatline.core.models import HeatingSeason
     from heatline.registry.models import Staff
 from heatline.telemetry.models import Alert, AlertKind, HourlyReading, Sensor, SensorKind, SensorReading
+from heatline.telemetry.partitions import floor_hour
 
 
 def outdoor_daily_means(start: dt.date, end: dt.date) -> dict[dt.date, tuple[float, float]]:
@@ -33,10 +33,10 @@ def outdoor_daily_means(start: dt.date, end: dt.date) -> dict[dt.date, tuple[flo
         .annotate(mean=Avg("celsius"), low=Min("celsius_min"))
         .order_by("day")
     )
-    out: dict[dt.date, tuple[float, float]] = defaultdict(lambda: (0.0, 0.0))
-    for row in rows:
-        out[row["day"]] = (float(row["mean"]), float(row["low"] if row["low"] is not None else row["mean"]))
-    return dict(out)
+    return {
+        row["day"]: (float(row["mean"]), float(row["low"] if row["low"] is not None else row["mean"]))
+        for row in rows
+    }
 
 
 # ----------------------------------------------------------------------------------------- one household
@@ -73,17 +73,12 @@ class HouseholdLive:
     standard_y: float = 0.0
     low: float | None = None
     high: float | None = None
-    chart_from: dt.datetime | None = None
     cold_alert: Alert | None = None
     station: StationNow | None = None
     outdoor: tuple[float, dt.datetime] | None = None
     standard: float = 20.0
     width: int = CHART_WIDTH
     height: int = CHART_HEIGHT
-
-    @property
-    def has_readings(self) -> bool:
-        return bool(self.sensors)
 
     @property
     def is_empty(self) -> bool:
@@ -136,7 +131,7 @@ def household_live(
         for s in sensors
     ]
     if sensors:
-        start = floor_hour_local(now - dt.timedelta(days=CHART_DAYS))
+        start = floor_hour(now - dt.timedelta(days=CHART_DAYS))
         series = [
             (row["hour"], float(row["mean"]))
             for row in HourlyReading.objects.filter(
@@ -150,7 +145,6 @@ def household_live(
             live.points, live.standard_y, live.low, live.high = _chart(
                 series, start=start, standard=limits.standard
             )
-            live.chart_from = start
         live.cold_alert = (
             Alert.objects.filter(kind=AlertKind.ROOM_COLD, household_id=household_id, ended_at__isnull=True)
             .order_by("-started_at")
@@ -160,10 +154,6 @@ def household_live(
         live.station = station_now(station_id, now=now)
     live.outdoor = outdoor_now(now)
     return live
-
-
-def floor_hour_local(at: dt.datetime) -> dt.datetime:
-    return at.replace(minute=0, second=0, microsecond=0)
 
 
 def station_now(station_id: int, *, now: dt.datetime) -> StationNow | None:
@@ -198,26 +188,6 @@ def station_now(station_id: int, *, now: dt.datetime) -> StationNow | None:
     return result
 
 
-def station_alerts_for_households(household_ids: Iterable[int]) -> dict[int, Alert]:
-    """household → the open supply alert of the station feeding it (for lists of callers' households)."""
-    from heatline.registry.models import Household
-
-    stations = dict(
-        Household.objects.filter(pk__in=list(household_ids), building__station__isnull=False).values_list(
-            "id", "building__station_id"
-        )
-    )
-    if not stations:
-        return {}
-    alerts = {
-        a.station_id: a
-        for a in Alert.objects.filter(
-            kind=AlertKind.STATION_SUPPLY_LOW, station_id__in=set(stations.values()), ended_at__isnull=True
-        )
-    }
-    return {h: alerts[s] for h, s in stations.items() if s in alerts}
-
-
 # ----------------------------------------------------------------------------------------- alerts page
 
 
@@ -244,11 +214,12 @@ def alerts_visible(*, viewer: "Staff", kind: str | None = None, state: str = "op
 
 
 def alert_get_visible(*, viewer: "Staff", pk: int) -> Alert:
-    from django.http import Http404
+    """An alert the viewer may see, or NotVisible."""
+    from heatline.core.errors import NotVisible
 
     alert = alerts_visible(viewer=viewer, state="all").filter(pk=pk).first()
     if alert is None:
-        raise Http404
+        raise NotVisible()
     return alert
 
 
@@ -261,20 +232,23 @@ class SensorCounts:
     stations_low: int = 0
 
 
-def sensor_counts(*, viewer: "Staff", now: dt.datetime | None = None) -> SensorCounts:
-    """The head of the page: sensors in the viewer's districts, how many report, how many are 离线."""
+def _sensors_reporting(*, viewer: "Staff", now: dt.datetime) -> dict[str, int]:
+    """Sensors in use in the viewer's districts (`total`) and those with a reading within
+    `telemetry_dead_hours` (`reporting`): one query."""
     from heatline.core.rules import rule_int
     from heatline.registry.scoping import visible_district_ids
 
-    now = now or timezone.now()
     sensors = Sensor.objects.filter(removed_on__isnull=True)
     ids = visible_district_ids(viewer)
     if ids is not None:
         sensors = sensors.filter(Q(district_id__in=ids) | Q(household__building__district_id__in=ids))
     cutoff = now - dt.timedelta(hours=rule_int("telemetry_dead_hours"))
-    figures = sensors.aggregate(
-        total=Count("id"), reporting=Count("id", filter=Q(last_reading_at__gte=cutoff))
-    )
+    return sensors.aggregate(total=Count("id"), reporting=Count("id", filter=Q(last_reading_at__gte=cutoff)))
+
+
+def sensor_counts(*, viewer: "Staff", now: dt.datetime | None = None) -> SensorCounts:
+    """The head of the page: sensors in the viewer's districts, how many report, how many are 离线."""
+    figures = _sensors_reporting(viewer=viewer, now=now or timezone.now())
     open_alerts = (
         alerts_visible(viewer=viewer, state="open").values("kind").annotate(n=Count("id")).order_by()
     )
@@ -335,9 +309,6 @@ def telemetry_figures(*, viewer: "Staff", start: dt.datetime, end: dt.datetime) 
     """The report's 在线监测 section: alerts that began in [start, end) by kind, the households they put on
     the watch list, how many of those were visited and after how long (median hours), and the sensors
     reporting now. Three queries."""
-    from heatline.core.rules import rule_int
-    from heatline.registry.scoping import visible_district_ids
-
     in_period = Q(started_at__gte=start, started_at__lt=end)
     figures = (
         alerts_visible(viewer=viewer, state="all")
@@ -359,14 +330,7 @@ def telemetry_figures(*, viewer: "Staff", start: dt.datetime, end: dt.datetime) 
         for started, visited in cold
         if visited is not None and visited >= started
     )
-    sensors = Sensor.objects.filter(removed_on__isnull=True)
-    ids = visible_district_ids(viewer)
-    if ids is not None:
-        sensors = sensors.filter(Q(district_id__in=ids) | Q(household__building__district_id__in=ids))
-    cutoff = timezone.now() - dt.timedelta(hours=rule_int("telemetry_dead_hours"))
-    counts = sensors.aggregate(
-        total=Count("id"), reporting=Count("id", filter=Q(last_reading_at__gte=cutoff))
-    )
+    counts = _sensors_reporting(viewer=viewer, now=timezone.now())
     return {
         "cold_alerts": figures["cold"],
         "station_alerts": figures["station"],

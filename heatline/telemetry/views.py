@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from heatline.core.errors import DomainError
-from heatline.registry.models import Role, Staff
+from heatline.core.errors import DomainError, NotVisible
+from heatline.registry.models import SYSTEM_ROLES, Staff
 from heatline.telemetry.models import AlertKind
 from heatline.telemetry.selectors import alert_get_visible, alerts_visible, sensor_counts
 from heatline.telemetry.services import incident_from_alert, may_open_station_incident
@@ -20,7 +20,7 @@ PAGE = 200
 def _staff(request: HttpRequest) -> Staff:
     user = request.user
     assert isinstance(user, Staff)
-    if user.role in (Role.PBX, Role.GATEWAY) and not user.is_superuser:
+    if user.role in SYSTEM_ROLES and not user.is_superuser:
         raise Http404
     return user
 
@@ -60,7 +60,10 @@ def alerts(request: HttpRequest) -> HttpResponse:
 @require_POST
 def alert_incident(request: HttpRequest, pk: int) -> HttpResponseBase:
     viewer = _staff(request)
-    alert = alert_get_visible(viewer=viewer, pk=pk)
+    try:
+        alert = alert_get_visible(viewer=viewer, pk=pk)
+    except NotVisible:
+        raise Http404(_("未找到,或不在您的管辖范围内")) from None
     try:
         incident = incident_from_alert(alert=alert, by=viewer)
     except DomainError as error:
